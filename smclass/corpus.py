@@ -1,0 +1,190 @@
+"""Quality checks for the labelled corpus: schema, balance and near-duplicates.
+
+The corpus is written by hand, so these checks guard what a careless edit could
+break: an unknown label, a duplicate id, two posts that are really one, or an
+opening phrase reused so often that the model learns the phrase, not the label.
+Run it on one or more JSONL files: ``python -m smclass.corpus data/posts.jsonl``.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+import sys
+from pathlib import Path
+
+LABELS = ("broadcast", "conversational")
+PLATFORMS = (
+    "x", "linkedin", "facebook", "instagram", "mastodon", "reddit", "youtube",
+    "tiktok", "sms", "whatsapp", "forum", "email-newsletter",
+)
+AUTHORS = (
+    "brand", "small_business", "person", "creator", "nonprofit", "public_body",
+    "media", "recruiter", "spammer",
+)
+REQUIRED_FIELDS = ("id", "text", "label", "platform", "author", "topic", "kind", "hard")
+JACCARD_LIMIT = 0.7
+OPENING_WORDS = 5
+OPENING_LIMIT = 5
+
+_WORD = re.compile(r"[\w']+")
+
+
+def read_jsonl(path) -> list[dict]:
+    """Read a JSONL file, naming the line of the first malformed record."""
+    records = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}, line {number}: not valid JSON ({exc.msg}).") from None
+    return records
+
+
+def schema_problems(records: list[dict]) -> list[str]:
+    """Every record has the fields, types and values the corpus promises."""
+    problems = []
+    for rec in records:
+        where = rec.get("id", "?")
+        for field in REQUIRED_FIELDS:
+            if field not in rec:
+                problems.append(f"{where}: missing field {field!r}")
+        if not isinstance(rec.get("text"), str) or not rec.get("text", "").strip():
+            problems.append(f"{where}: text is empty or not a string")
+        if rec.get("label") not in LABELS:
+            problems.append(f"{where}: label {rec.get('label')!r} is not one of {LABELS}")
+        if rec.get("platform") not in PLATFORMS:
+            problems.append(f"{where}: platform {rec.get('platform')!r} is unknown")
+        if rec.get("author") not in AUTHORS:
+            problems.append(f"{where}: author {rec.get('author')!r} is unknown")
+        if not isinstance(rec.get("hard"), bool):
+            problems.append(f"{where}: hard must be true or false")
+        if "split" in rec and rec["split"] not in ("train", "test"):
+            problems.append(f"{where}: split {rec['split']!r} is not train or test")
+    counts = collections.Counter(rec.get("id") for rec in records)
+    problems += [f"{i}: id used {n} times" for i, n in counts.items() if n > 1]
+    return problems
+
+
+def _shingles(text: str) -> set[str]:
+    folded = " ".join(text.lower().split())
+    if len(folded) < 5:
+        return {folded}
+    return {folded[i : i + 5] for i in range(len(folded) - 4)}
+
+
+def near_duplicate_pairs(texts: list[str], limit: float = JACCARD_LIMIT) -> list[tuple[int, int, float]]:
+    """Pairs of texts whose character 5-gram Jaccard similarity is at least ``limit``.
+
+    Exact: every pair that shares a 5-gram is scored, through a sparse
+    intersection count, so nothing is missed by sampling.
+    """
+    import numpy as np
+    from scipy import sparse
+
+    vocab: dict[str, int] = {}
+    rows, cols = [], []
+    for row, text in enumerate(texts):
+        for gram in _shingles(text):
+            rows.append(row)
+            cols.append(vocab.setdefault(gram, len(vocab)))
+    data = np.ones(len(rows), dtype=np.int32)
+    matrix = sparse.csr_matrix((data, (rows, cols)), shape=(len(texts), len(vocab)))
+    sizes = np.asarray(matrix.sum(axis=1)).ravel()
+    inter = sparse.triu(matrix @ matrix.T, k=1).tocoo()
+    union = sizes[inter.row] + sizes[inter.col] - inter.data
+    jaccard = inter.data / np.maximum(union, 1)
+    hits = np.nonzero(jaccard >= limit)[0]
+    return sorted(
+        ((int(inter.row[h]), int(inter.col[h]), float(jaccard[h])) for h in hits),
+        key=lambda t: -t[2],
+    )
+
+
+def opening(text: str, words: int = OPENING_WORDS) -> str | None:
+    """The first ``words`` words, lower-cased; None for shorter posts."""
+    tokens = _WORD.findall(text.lower())
+    return " ".join(tokens[:words]) if len(tokens) >= words else None
+
+
+def overused_openings(texts: list[str], limit: int = OPENING_LIMIT) -> dict[str, int]:
+    """Openings of five words that more than ``limit`` posts share."""
+    counts = collections.Counter(o for o in map(opening, texts) if o)
+    return {o: n for o, n in counts.items() if n > limit}
+
+
+def assign_splits(records: list[dict], test_share: float = 0.2) -> None:
+    """Set ``split`` on every record: a fixed, stratified ``test`` share per label x platform.
+
+    Membership depends only on each post's id (a stable hash), so adding posts
+    later never moves an existing post between splits by accident.
+    """
+    import hashlib
+
+    groups = collections.defaultdict(list)
+    for rec in records:
+        groups[(rec["label"], rec["platform"])].append(rec)
+    for members in groups.values():
+        members.sort(key=lambda r: hashlib.sha256(r["id"].encode()).hexdigest())
+        n_test = round(len(members) * test_share)
+        for i, rec in enumerate(members):
+            rec["split"] = "test" if i < n_test else "train"
+
+
+def merge(paths: list[str], output: str) -> int:
+    """Merge part files into one corpus file with splits assigned, sorted by id."""
+    records = [rec for path in paths for rec in read_jsonl(path)]
+    assign_splits(records)
+    records.sort(key=lambda r: r["id"])
+    fields = ("id", "text", "label", "platform", "author", "topic", "kind", "hard", "rule", "split")
+    with open(output, "w", encoding="utf-8") as handle:
+        for rec in records:
+            handle.write(json.dumps({f: rec.get(f) for f in fields}, ensure_ascii=False) + "\n")
+    return len(records)
+
+
+def main(argv: list[str] | None = None) -> int:
+    paths = argv if argv is not None else sys.argv[1:]
+    if paths[:1] == ["--merge"] and len(paths) >= 3:
+        print(f"wrote {merge(paths[2:], paths[1])} posts to {paths[1]}")
+        return 0
+    if not paths:
+        print("usage: python -m smclass.corpus FILE.jsonl [FILE.jsonl ...]", file=sys.stderr)
+        return 1
+    records = []
+    for path in paths:
+        records += read_jsonl(path)
+    texts = [r.get("text") or "" for r in records]
+    problems = schema_problems(records)
+    for a, b, score in near_duplicate_pairs(texts):
+        problems.append(
+            f"near-duplicates ({score:.2f}): {records[a].get('id')} ~ {records[b].get('id')}: "
+            f"{texts[a][:60]!r} ~ {texts[b][:60]!r}"
+        )
+    for phrase, n in overused_openings(texts).items():
+        ids = [r.get("id") for r, t in zip(records, texts) if opening(t) == phrase]
+        problems.append(f"opening {phrase!r} used by {n} posts (at most {OPENING_LIMIT}): {ids}")
+    labels = collections.Counter(r.get("label") for r in records)
+    hard = collections.Counter(r.get("label") for r in records if r.get("hard"))
+    print(f"{len(records)} posts; labels {dict(labels)}; hard {dict(hard)}")
+    by_platform = collections.defaultdict(collections.Counter)
+    for r in records:
+        by_platform[r.get("platform")][r.get("label")] += 1
+    for platform, c in sorted(by_platform.items(), key=lambda kv: str(kv[0])):
+        total = sum(c.values())
+        print(f"  {platform}: {total} posts, {c['broadcast'] / total:.0%} broadcast")
+    kinds = collections.Counter((r.get("kind"), r.get("label")) for r in records)
+    print("  kinds:", ", ".join(f"{k}/{l[:4]}={n}" for (k, l), n in sorted(kinds.items(), key=str)))
+    print("  topics:", len({r.get("topic") for r in records}), " authors:", len({r.get("author") for r in records}))
+    for line in problems:
+        print("PROBLEM", line)
+    print(f"{len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""The normaliser: pinned examples, and properties over arbitrary Unicode."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smclass.text import normalise, normalise_many, repair, words
+
+PINNED = [
+    ("Visit https://example.com/a?b=1 now", "visit xxurl now"),
+    ("more at bit.ly/3Fq8xZk", "more at xxurl"),
+    ("(see www.shop.co.uk)", "( see xxurl"),
+    ("mail me: ana@example.org", "mail me : xxemail"),
+    ("@sam_k thanks!", "xxuser thanks !"),
+    ("@ana@mastodon.social hi", "xxuser hi"),
+    ("#MondayMotivation vibes", "xxtag xxcaps mondaymotivation vibes" if False else "xxtag mondaymotivation vibes"),
+    ("only $49.99 or £12", "only xxprice or xxprice"),
+    ("now 30% off", "now xxpct off"),
+    ("code SPRING20", "code xxcode"),
+    ("call 07700 900 812", "call xxnum xxnum xxnum"),
+    ("FREE shipping", "xxcaps free shipping"),
+    ("soooooo good!!!!!", "sooo good ! ! !"),
+    ("Tom &amp; Jerry &lt;3", "tom & jerry < xxnum"),
+    ("Itâ€™s here ðŸ˜€", "it’s here 😀"),
+    ("line one\nline two\r\nthree", "line one xxnl line two xxnl three"),
+    ("", ""),
+    ("   ", ""),
+]
+
+
+@pytest.mark.parametrize("raw, expected", PINNED)
+def test_pinned_examples(raw, expected):
+    assert normalise(raw) == expected
+
+
+def test_facebook_style_byte_escapes_are_repaired():
+    # Facebook exports write UTF-8 bytes as \u00XX escapes: ’ and 😀 below.
+    assert repair("\u00e2\u0080\u0099 \u00f0\u009f\u0098\u0080") == "’ 😀"
+
+
+def test_legitimate_accents_are_left_alone():
+    assert normalise("Café déjà vu à Paris") == "café déjà vu à paris"
+
+
+def test_rejects_non_strings_with_a_clear_message():
+    with pytest.raises(TypeError, match="takes a str, not NoneType"):
+        normalise(None)
+
+
+def test_words_match_normalise():
+    text = "New drop 🔥 40% off at shop.example.com #sale"
+    assert " ".join(words(text)) == normalise(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_normalising_twice_equals_once(text):
+    once = normalise(text)
+    assert normalise(once) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aÃÂâ€™©ð\u0080\u0099\u009f&#;amplt0123 @SALE$%.\n")), max_size=40))
+def test_idempotent_on_mojibake_and_entity_soup(text):
+    once = normalise(text)
+    assert normalise(once) == once
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(), max_size=8))
+def test_batch_equals_one_by_one(texts):
+    assert normalise_many(texts) == [normalise(t) for t in texts]
