@@ -1,0 +1,254 @@
+"""The ``smclass`` command: thin wrappers that parse options and call the library.
+
+Exit codes: 0 success; 1 bad input or usage (one ``Error:`` line); 2 internal
+error (a bug: traceback with ``--debug``); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+import warnings
+from pathlib import Path
+
+from . import __version__
+from .errors import SmclassError, UsageError
+
+EXIT_OK, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 130
+TRUST_HELP = (
+    "load the model even without a matching model card. Model files are pickles: loading one runs "
+    "any code inside it, so use this only for a file you trust as much as a program"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one ``Error:`` line and exit code 1."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"Error: {message}.", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
+class _Log:
+    """Progress lines on stderr with elapsed time, silenced by --quiet."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def _repo_file(relative: str) -> Path:
+    """A shipped file: relative to the working folder first, then beside the package."""
+    here = Path(relative)
+    if here.exists():
+        return here
+    beside = Path(__file__).resolve().parent.parent / relative
+    return beside if beside.exists() else here
+
+
+def _add_data_options(parser) -> None:
+    parser.add_argument("--text-column", default="text", help="column holding the post text (default: text)")
+    parser.add_argument("--label-column", default="label", help="column holding the label (default: label)")
+    parser.add_argument(
+        "--label-map",
+        help="map source labels to ours, e.g. spam=broadcast,ham=conversational (case-insensitive)",
+    )
+
+
+def _add_common(parser) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only results and errors")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _add_common(common)
+    parser = _Parser(
+        prog="smclass",
+        description="Tell broadcast social posts (promotion, announcements) from conversational ones (replies, community).",
+        epilog="Exit codes: 0 success, 1 bad input or usage, 2 internal error, 130 interrupted.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"smclass {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    train = sub.add_parser("train", parents=[common], help="train a model on labelled posts and report held-out metrics",
+                           description="Train on labelled posts (default: the shipped corpus data/posts.jsonl, "
+                           "train split) and evaluate on held-out posts. Writes the model and its card.")
+    train.add_argument("--data", action="append", metavar="FILE",
+                       help="labelled posts: CSV, TSV, JSON, JSONL or Parquet (repeatable), or a Hub dataset name")
+    train.add_argument("--test", action="append", metavar="FILE", help="held-out labelled posts to evaluate on (repeatable)")
+    train.add_argument("--holdout", type=float, default=0.2,
+                       help="share held out for testing when the data has no split column and no --test (default 0.2; 0 = none)")
+    train.add_argument("--output", "-o", default=None, help="model file to write (default: models/smclass.joblib)")
+    train.add_argument("--cv", type=int, default=0, metavar="K", help="also report K-fold cross-validated metrics on the training posts")
+    train.add_argument("--search", action="store_true", help="choose regularisation and n-gram ranges by 5-fold CV on the training posts")
+    train.add_argument("--seed", type=int, default=0, help="random seed (same seed, same data -> identical model)")
+    train.add_argument("--threshold", type=float, default=0.5, help="decision threshold on p_broadcast stored in the card (default 0.5)")
+    train.add_argument("--json", action="store_true", help="print the model card as JSON instead of a table")
+    _add_data_options(train)
+    train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", parents=[common], help="score a model on labelled posts",
+                              description="Accuracy, macro-F1, per-class precision/recall/F1, MCC, ROC-AUC, Brier score and the confusion matrix.")
+    evaluate.add_argument("files", nargs="+", metavar="FILE", help="labelled posts (CSV, TSV, JSON, JSONL, Parquet)")
+    evaluate.add_argument("--model", "-m", default=None, help="model file (default: models/smclass.joblib)")
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.add_argument("--errors", type=int, default=0, metavar="N", help="list the N most confident mistakes")
+    evaluate.add_argument("--threshold", type=float, default=None, help="decision threshold (default: the model card's)")
+    evaluate.add_argument("--split", default=None, help="only rows whose 'split' column has this value (e.g. test)")
+    evaluate.add_argument("--trust", action="store_true", help=TRUST_HELP)
+    _add_data_options(evaluate)
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    from .batch import add_predict_parser
+    add_predict_parser(sub, common)
+    try:
+        from .report import add_report_parser
+    except ImportError:  # pragma: no cover - report is optional while it is being built
+        pass
+    else:
+        add_report_parser(sub, common)
+    return parser
+
+
+def _split_posts(posts, args, log):
+    """Train/test posts: the data's split column, --test files, or a stratified hold-out."""
+    from sklearn.model_selection import train_test_split
+
+    from .data import load_posts
+
+    splits = posts.columns.get("split") or []
+    if args.test:
+        test = load_posts(args.test, text_column=args.text_column, label_column=args.label_column, label_map=args.label_map)
+        return posts, test, "the --test files"
+    if any(s is not None for s in splits):
+        unknown = sorted({str(s) for s in splits} - {"train", "test"})
+        if unknown:
+            raise UsageError(f"The split column holds {unknown[0]!r}; expected only 'train' and 'test'.")
+        is_test = [s == "test" for s in splits]
+        return posts.subset([not t for t in is_test]), posts.subset(is_test), "the data's test split"
+    if args.holdout and args.holdout > 0:
+        if not 0 < args.holdout < 0.9:
+            raise UsageError("--holdout must be between 0 and 0.9.")
+        import numpy as np
+
+        idx = np.arange(len(posts))
+        train_idx, test_idx = train_test_split(idx, test_size=args.holdout, random_state=args.seed, stratify=posts.labels)
+        mask = np.zeros(len(posts), dtype=bool)
+        mask[test_idx] = True
+        log(f"no split column and no --test: holding out {mask.sum()} posts ({args.holdout:.0%}, stratified)")
+        return posts.subset(~mask), posts.subset(mask), f"a {args.holdout:.0%} stratified hold-out"
+    return posts, None, None
+
+
+def cmd_train(args) -> int:
+    from .data import load_posts
+    from .metrics import format_table
+    from .model import save, train
+
+    log = _Log(args.quiet)
+    sources = args.data or [str(_repo_file("data/posts.jsonl"))]
+    output = args.output or str(Path("models") / "smclass.joblib")
+    log(f"reading {', '.join(sources)}")
+    posts = load_posts(sources, text_column=args.text_column, label_column=args.label_column, label_map=args.label_map)
+    if posts.duplicates:
+        log(f"note: {posts.duplicates} exact duplicate posts (same text, same label) kept")
+    train_posts, test_posts, test_name = _split_posts(posts, args, log)
+    pipeline, card = train(
+        train_posts, test=test_posts, cv=args.cv, do_search=args.search, seed=args.seed, threshold=args.threshold, log=log
+    )
+    card["test_source"] = test_name
+    card = save(pipeline, card, output)
+    log(f"wrote {output} and {Path(output).with_suffix('.json')}")
+    if args.json:
+        print(json.dumps(card, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"Trained on {len(train_posts)} posts in {card['training_seconds']:.1f}s -> {output}")
+    if card.get("search"):
+        print(f"Search: best CV macro-F1 {card['search']['best_cv_macro_f1']:.3f} with {card['search']['best_params']}")
+    if card.get("cv"):
+        print(format_table(card["cv"], f"{card['cv']['folds']}-fold cross-validation on the training posts"))
+    if card.get("test"):
+        print(format_table(card["test"], f"Held-out test: {test_name}"))
+    else:
+        print("No held-out posts: no test metrics (pass --test or keep --holdout above 0).")
+    return EXIT_OK
+
+
+def cmd_evaluate(args) -> int:
+    import numpy as np
+
+    from .data import load_posts
+    from .metrics import format_table, score
+    from .predict import Predictor, default_model_path
+
+    model = args.model or str(default_model_path())
+    predictor = Predictor.load(model, threshold=args.threshold, trusted=args.trust)
+    posts = load_posts(args.files, text_column=args.text_column, label_column=args.label_column, label_map=args.label_map)
+    if args.split:
+        splits = posts.columns.get("split") or [None] * len(posts)
+        posts = posts.subset([s == args.split for s in splits])
+        if not len(posts):
+            raise UsageError(f"No rows have split {args.split!r}.")
+    p = predictor.p_broadcast(posts.texts)
+    scores = score(posts.labels, p, predictor.threshold)
+    mistakes = []
+    if args.errors:
+        predicted = np.where(p >= predictor.threshold, "broadcast", "conversational")
+        wrong = np.flatnonzero(predicted != posts.labels.astype(str))
+        confidence = np.abs(p[wrong] - 0.5)
+        for i in wrong[np.argsort(-confidence)][: args.errors]:
+            mistakes.append({"where": posts.where[i], "label": posts.labels[i], "predicted": predicted[i],
+                             "p_broadcast": round(float(p[i]), 4), "text": posts.texts[i]})
+    if args.json:
+        print(json.dumps({"model": model, **scores, "errors": mistakes}, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(format_table(scores, f"{model} on {', '.join(args.files)}"))
+    if mistakes:
+        print(f"\nThe {len(mistakes)} most confident mistakes:")
+        for m in mistakes:
+            text = " ".join(m["text"].split())
+            text = text if len(text) <= 120 else text[:117] + "..."
+            print(f"  {m['where']}: {m['label']} predicted {m['predicted']} (p_broadcast {m['p_broadcast']:.2f}): {text}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_INPUT
+    debug = getattr(args, "debug", False)
+    warnings.simplefilter("default")
+    warnings.formatwarning = lambda message, category, *rest: f"Warning: {message}\n"
+    try:
+        return args.func(args)
+    except SmclassError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug, not the user's fault
+        if debug:
+            traceback.print_exc()
+        print(f"Internal error: {type(exc).__name__}: {exc} (run again with --debug for the traceback).", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""The importable predictor: load a saved model once, classify posts fast.
+
+>>> p = Predictor.load()                                   # doctest: +SKIP
+>>> p.predict(["Flash sale! 40% off today only 👉 link in bio", "@ana congrats on the new job!!"])  # doctest: +SKIP
+['broadcast', 'conversational']
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .data import LABELS
+from .errors import ModelError
+from .model import load as load_model
+
+DEFAULT_MODEL = Path("models") / "smclass.joblib"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One post's result. ``label`` is None when the post has no usable text (see ``note``)."""
+
+    label: str | None
+    p_broadcast: float
+    note: str | None = None
+
+    @property
+    def p_conversational(self) -> float:
+        return 1.0 - self.p_broadcast
+
+
+def default_model_path() -> Path:
+    """$SMCLASS_MODEL, else models/smclass.joblib here, else the one beside the package."""
+    if os.environ.get("SMCLASS_MODEL"):
+        return Path(os.environ["SMCLASS_MODEL"])
+    if DEFAULT_MODEL.is_file():
+        return DEFAULT_MODEL
+    beside = Path(__file__).resolve().parent.parent / DEFAULT_MODEL
+    return beside if beside.is_file() else DEFAULT_MODEL
+
+
+def unusable_reason(text) -> str | None:
+    """Why a value cannot be classified, or None if it can."""
+    if text is None:
+        return "no text"
+    if isinstance(text, float) and math.isnan(text):
+        return "no text (NaN)"
+    if not isinstance(text, str):
+        return f"text is not a string ({type(text).__name__})"
+    if not text.strip():
+        return "text is empty"
+    return None
+
+
+class Predictor:
+    """Classify posts as broadcast or conversational.
+
+    Posts that are None, NaN, not strings, empty or whitespace get no label
+    (``None``) and ``p_broadcast`` NaN, never an exception.
+    """
+
+    labels = LABELS
+
+    def __init__(self, pipeline, card: dict | None = None, *, threshold: float | None = None):
+        self.pipeline = pipeline
+        self.card = card or {}
+        if threshold is None:
+            threshold = float(self.card.get("decision_threshold", 0.5))
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be between 0 and 1, not {threshold}.")
+        self.threshold = threshold
+        self._features = pipeline.named_steps["features"]
+        classifier = pipeline.named_steps["classifier"]
+        classes = list(classifier.classes_)
+        if sorted(classes) != sorted(LABELS):
+            raise ModelError(f"The model's classes are {classes}, not {list(LABELS)}.")
+        # decision_function > 0 means classes_[1]; store the sign that means broadcast.
+        self._sign = 1.0 if classes[1] == LABELS[0] else -1.0
+        self._coef = np.ascontiguousarray(classifier.coef_[0], dtype=np.float64)
+        self._intercept = float(classifier.intercept_[0])
+
+    @classmethod
+    def load(cls, path=None, *, threshold: float | None = None, trusted: bool = False) -> "Predictor":
+        """Load a model written by ``smclass train`` (checked against its model card)."""
+        pipeline, card = load_model(path or default_model_path(), trusted=trusted)
+        return cls(pipeline, card, threshold=threshold)
+
+    # -- scoring ---------------------------------------------------------------
+    def _p_broadcast(self, texts: list) -> tuple[np.ndarray, list[str | None] | None]:
+        try:
+            scores = self._features.linear_scores(texts, self._coef)
+            notes = None
+        except TypeError:
+            notes = [unusable_reason(t) for t in texts]
+            clean = [t if n is None else "" for t, n in zip(texts, notes)]
+            scores = self._features.linear_scores(clean, self._coef)
+        z = self._sign * (scores + self._intercept)
+        p = 1.0 / (1.0 + np.exp(-z))
+        p[np.isnan(scores)] = np.nan
+        return p, notes
+
+    @staticmethod
+    def _as_list(texts, method: str) -> list:
+        if isinstance(texts, (str, bytes)):
+            raise TypeError(f"{method}() takes a list of posts, not a single string; for one post use predict_one(text).")
+        return texts if isinstance(texts, list) else list(texts)
+
+    def p_broadcast(self, texts) -> np.ndarray:
+        """Probability of ``broadcast`` for each post (NaN where there is no usable text)."""
+        return self._p_broadcast(self._as_list(texts, "p_broadcast"))[0]
+
+    def predict_proba(self, texts) -> np.ndarray:
+        """Array (n, 2) of probabilities, columns in ``self.labels`` order."""
+        p = self.p_broadcast(texts)
+        return np.column_stack([p, 1.0 - p])
+
+    def predict(self, texts) -> list[str | None]:
+        """Labels, or None for posts with no usable text."""
+        p = self._p_broadcast(self._as_list(texts, "predict"))[0]
+        labels = np.where(p >= self.threshold, LABELS[0], LABELS[1]).astype(object)
+        labels[np.isnan(p)] = None
+        return labels.tolist()
+
+    def predict_many(self, texts) -> tuple[list[str | None], np.ndarray, list[str | None]]:
+        """(labels, p_broadcast, notes) for a batch: what batch prediction writes out."""
+        texts = self._as_list(texts, "predict_many")
+        p, notes = self._p_broadcast(texts)
+        labels = np.where(p >= self.threshold, LABELS[0], LABELS[1]).astype(object)
+        empty = np.isnan(p)
+        labels[empty] = None
+        if notes is None:
+            notes = [None] * len(texts)
+        notes = [note or ("text is empty" if e else None) for note, e in zip(notes, empty.tolist())]
+        return labels.tolist(), p, notes
+
+    def predict_one(self, text) -> Prediction:
+        """The label and probability of one post."""
+        labels, p, notes = self.predict_many([text])
+        return Prediction(labels[0], float(p[0]), notes[0])
+
+    def explain(self, text: str, k: int = 5) -> dict[str, list[tuple[str, float]]]:
+        """The ``k`` terms that pushed ``text`` most toward each label, with their weights.
+
+        A term is a normalised word (its weight includes its character n-grams)
+        or a pair of adjacent words; weights are contributions to the log-odds.
+        """
+        if not isinstance(text, str):
+            raise TypeError("explain() takes one post as a string.")
+        terms = self._features.term_contributions(text, self._coef)
+        signed = [(term, self._sign * weight) for term, weight in terms]
+        toward_b = sorted((t for t in signed if t[1] > 0), key=lambda t: -t[1])[:k]
+        toward_c = sorted((t for t in signed if t[1] < 0), key=lambda t: t[1])[:k]
+        return {LABELS[0]: toward_b, LABELS[1]: [(term, -w) for term, w in toward_c]}
+
+    def __repr__(self) -> str:
+        made = self.card.get("created_at", "unknown date")
+        return f"<Predictor threshold={self.threshold} made {made}>"
