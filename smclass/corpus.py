@@ -3,7 +3,9 @@
 The corpus is written by hand, so these checks guard what a careless edit could
 break: an unknown label, a duplicate id, two posts that are really one, or an
 opening phrase reused so often that the model learns the phrase, not the label.
-Run it on one or more JSONL files: ``python -m smclass.corpus data/posts.jsonl``.
+Run it on one or more JSONL files: ``python -m smclass.corpus data/posts.jsonl``;
+``--datacard FILE`` prints the count tables of the data card, and
+``--merge OUT PART...`` merges part files and assigns the fixed test split.
 """
 
 from __future__ import annotations
@@ -80,29 +82,34 @@ def _shingles(text: str) -> set[str]:
 def near_duplicate_pairs(texts: list[str], limit: float = JACCARD_LIMIT) -> list[tuple[int, int, float]]:
     """Pairs of texts whose character 5-gram Jaccard similarity is at least ``limit``.
 
-    Exact: every pair that shares a 5-gram is scored, through a sparse
-    intersection count, so nothing is missed by sampling.
+    Exact, through prefix filtering: order 5-grams from rarest to commonest; two
+    sets with Jaccard >= t must share one of the first |A| - ceil(t|A|) + 1
+    5-grams of each, so only pairs that do are scored, and every pair scored
+    gets its exact Jaccard.
     """
-    import numpy as np
-    from scipy import sparse
+    import math
 
-    vocab: dict[str, int] = {}
-    rows, cols = [], []
-    for row, text in enumerate(texts):
-        for gram in _shingles(text):
-            rows.append(row)
-            cols.append(vocab.setdefault(gram, len(vocab)))
-    data = np.ones(len(rows), dtype=np.int32)
-    matrix = sparse.csr_matrix((data, (rows, cols)), shape=(len(texts), len(vocab)))
-    sizes = np.asarray(matrix.sum(axis=1)).ravel()
-    inter = sparse.triu(matrix @ matrix.T, k=1).tocoo()
-    union = sizes[inter.row] + sizes[inter.col] - inter.data
-    jaccard = inter.data / np.maximum(union, 1)
-    hits = np.nonzero(jaccard >= limit)[0]
-    return sorted(
-        ((int(inter.row[h]), int(inter.col[h]), float(jaccard[h])) for h in hits),
-        key=lambda t: -t[2],
-    )
+    sets = [_shingles(t) for t in texts]
+    frequency = collections.Counter(g for s in sets for g in s)
+    rank = {g: i for i, (g, _) in enumerate(sorted(frequency.items(), key=lambda kv: (kv[1], kv[0])))}
+    index: dict[int, list[int]] = collections.defaultdict(list)
+    candidates: set[tuple[int, int]] = set()
+    for doc, grams in enumerate(sets):
+        ordered = sorted(rank[g] for g in grams)
+        prefix = ordered[: len(ordered) - math.ceil(limit * len(ordered)) + 1]
+        size = len(grams)
+        for g in prefix:
+            for other in index[g]:
+                if min(size, len(sets[other])) >= limit * max(size, len(sets[other])):
+                    candidates.add((other, doc))
+            index[g].append(doc)
+    pairs = []
+    for a, b in candidates:
+        inter = len(sets[a] & sets[b])
+        score = inter / (len(sets[a]) + len(sets[b]) - inter)
+        if score >= limit:
+            pairs.append((a, b, score))
+    return sorted(pairs, key=lambda t: (-t[2], t[0], t[1]))
 
 
 def opening(text: str, words: int = OPENING_WORDS) -> str | None:
@@ -147,8 +154,54 @@ def merge(paths: list[str], output: str) -> int:
     return len(records)
 
 
+def _table(rows: list[list], header: list[str]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def datacard_tables(records: list[dict]) -> str:
+    """The count tables of data/DATACARD.md, computed from the corpus itself."""
+    out = []
+    for field in ("platform", "author"):
+        counts = collections.Counter((r[field], r["label"], r["split"]) for r in records)
+        rows = []
+        for value in sorted({r[field] for r in records}):
+            cells = [counts[(value, label, split)] for label in LABELS for split in ("train", "test")]
+            total = sum(cells)
+            share = (cells[0] + cells[1]) / total
+            rows.append([value, *cells, total, f"{share:.0%}"])
+        totals = [sum(row[i] for row in rows) for i in range(1, 6)]
+        rows.append(["**all**", *totals, f"{(totals[0] + totals[1]) / totals[4]:.0%}"])
+        header = [field, "broadcast train", "broadcast test", "conversational train", "conversational test", "total", "broadcast share"]
+        out.append(f"### By label x {field} x split\n\n" + _table(rows, header))
+    kinds = collections.Counter((r["kind"], r["label"]) for r in records)
+    rows = [[kind, label, n] for (kind, label), n in sorted(kinds.items(), key=lambda kv: (kv[0][1], -kv[1]))]
+    out.append("### By kind\n\n" + _table(rows, ["kind", "label", "posts"]))
+    hard = collections.Counter((r["rule"], r["label"]) for r in records if r["hard"])
+    rows = [[rule, hard[(rule, "broadcast")], hard[(rule, "conversational")]] for rule in range(1, 7)]
+    for label in LABELS:
+        n = sum(r["label"] == label for r in records)
+        rows.append([f"hard share of {label}", f"{sum(r['hard'] for r in records if r['label'] == label) / n:.0%}", ""])
+    out.append("### Hard posts by deciding rule\n\n" + _table(rows, ["rule", "broadcast", "conversational"]))
+    topics = collections.Counter(r["topic"] for r in records)
+    out.append("### By topic\n\n" + ", ".join(f"{t} {n}" for t, n in sorted(topics.items())))
+    lengths = sorted(len(r["text"]) for r in records)
+    words = sorted(len(r["text"].split()) for r in records)
+    out.append(
+        "### Lengths\n\n"
+        f"Characters: min {lengths[0]}, median {lengths[len(lengths) // 2]}, max {lengths[-1]}; "
+        f"{sum(n > 600 for n in lengths)} posts over 600 characters, {sum(n > 1000 for n in lengths)} over 1,000. "
+        f"Words: min {words[0]}, median {words[len(words) // 2]}, max {words[-1]}."
+    )
+    return f"{len(records)} posts.\n\n" + "\n\n".join(out) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     paths = argv if argv is not None else sys.argv[1:]
+    if paths[:1] == ["--datacard"] and len(paths) == 2:
+        print(datacard_tables(read_jsonl(paths[1])), end="")
+        return 0
     if paths[:1] == ["--merge"] and len(paths) >= 3:
         print(f"wrote {merge(paths[2:], paths[1])} posts to {paths[1]}")
         return 0
