@@ -162,7 +162,27 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
         chunk_doc = np.cumsum(ids == 0)
         wlen = tables.chunk_word_len.view[ids]
         words = tables.chunk_words.view[_expand(tables.chunk_word_start.view[ids], wlen)]
-        return tables, np.repeat(chunk_doc, wlen), words, len(texts)
+        word_doc = np.repeat(chunk_doc, wlen)
+        keep = self._inner(tables, word_doc, words)
+        if keep is not None:
+            words, word_doc = words[keep], word_doc[keep]
+        return tables, word_doc, words, len(texts)
+
+    @staticmethod
+    def _inner(tables: _Tables, word_doc: np.ndarray, words: np.ndarray):
+        """Mask dropping line breaks at the start or end of a post (as ``text.words`` does)."""
+        nl = tables.word_ids.get("xxnl")
+        if nl is None or not len(words):
+            return None
+        content = words != nl
+        if content.all():
+            return None
+        before = np.cumsum(content)                      # content words up to here, all posts
+        start = np.r_[0, np.flatnonzero(np.diff(word_doc)) + 1]
+        first = np.repeat(start, np.diff(np.r_[start, len(words)]))
+        seen_before = before - before[first] + content[first]
+        total_in_doc = np.bincount(word_doc, weights=content, minlength=word_doc[-1] + 1)[word_doc]
+        return content | ((seen_before > 0) & (seen_before < total_in_doc))
 
     def _bigrams(self, tables: _Tables, word_doc: np.ndarray, words: np.ndarray):
         """(post index, bucket) of each word bigram that stays inside one post."""

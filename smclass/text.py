@@ -126,7 +126,12 @@ def words(text: str) -> list[str]:
     out: list[str] = []
     for chunk in text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " xxnl ").split():
         out += chunk_words(chunk)
-    return out
+    start, end = 0, len(out)
+    while start < end and out[start] == "xxnl":
+        start += 1
+    while end > start and out[end - 1] == "xxnl":
+        end -= 1
+    return out[start:end]
 
 
 def normalise(text: str) -> str:
