@@ -25,7 +25,23 @@ AUTHORS = (
     "brand", "small_business", "person", "creator", "nonprofit", "public_body",
     "media", "recruiter", "spammer",
 )
-REQUIRED_FIELDS = ("id", "text", "label", "platform", "author", "topic", "kind", "hard")
+TOPICS = frozenset("""
+    airlines automotive b2b_software banking beauty beer_wine books coffee consumer_tech crypto
+    diy_crafts education environment events fashion film_tv finance fitness food gaming home_garden
+    hotels insurance jobs_careers local_services music nonprofit_causes parenting pets pharma_health
+    photography politics real_estate restaurants retail science sports telecom travel utilities_energy
+""".split())
+KINDS = {
+    "broadcast": frozenset({
+        "promotion", "announcement", "event_promo", "link_share", "job_ad", "contest", "spam",
+        "self_promo", "engagement_bait", "newsletter", "appeal", "public_notice",
+    }),
+    "conversational": frozenset({
+        "customer_care", "reply", "personal", "reaction", "question", "thanks", "congrats",
+        "community", "advice", "discussion",
+    }),
+}
+REQUIRED_FIELDS = ("id", "text", "label", "platform", "author", "topic", "kind", "hard", "rule")
 JACCARD_LIMIT = 0.7
 OPENING_WORDS = 5
 OPENING_LIMIT = 5
@@ -63,8 +79,17 @@ def schema_problems(records: list[dict]) -> list[str]:
             problems.append(f"{where}: platform {rec.get('platform')!r} is unknown")
         if rec.get("author") not in AUTHORS:
             problems.append(f"{where}: author {rec.get('author')!r} is unknown")
+        if rec.get("topic") not in TOPICS:
+            problems.append(f"{where}: topic {rec.get('topic')!r} is unknown")
+        if rec.get("label") in KINDS and rec.get("kind") not in KINDS[rec["label"]]:
+            problems.append(f"{where}: kind {rec.get('kind')!r} does not fit label {rec.get('label')!r}")
         if not isinstance(rec.get("hard"), bool):
             problems.append(f"{where}: hard must be true or false")
+        rule = rec.get("rule")
+        if not (isinstance(rule, int) and not isinstance(rule, bool) and 0 <= rule <= 6):
+            problems.append(f"{where}: rule must be a whole number from 0 to 6")
+        elif isinstance(rec.get("hard"), bool) and rec["hard"] != (rule > 0):
+            problems.append(f"{where}: hard posts name the rule that decided them (1-6), other posts rule 0")
         if "split" in rec and rec["split"] not in ("train", "test"):
             problems.append(f"{where}: split {rec['split']!r} is not train or test")
     counts = collections.Counter(rec.get("id") for rec in records)
@@ -125,10 +150,12 @@ def overused_openings(texts: list[str], limit: int = OPENING_LIMIT) -> dict[str,
 
 
 def assign_splits(records: list[dict], test_share: float = 0.2) -> None:
-    """Set ``split`` on every record: a fixed, stratified ``test`` share per label x platform.
+    """Give every record without a ``split`` one, keeping each label x platform group near 20 % test.
 
-    Membership depends only on each post's id (a stable hash), so adding posts
-    later never moves an existing post between splits by accident.
+    Posts that already have a split keep it, so adding posts never moves an
+    existing post between train and test. New posts fill their group's test
+    quota first, in the order of a hash of their id (deterministic, and
+    unrelated to content).
     """
     import hashlib
 
@@ -136,14 +163,21 @@ def assign_splits(records: list[dict], test_share: float = 0.2) -> None:
     for rec in records:
         groups[(rec["label"], rec["platform"])].append(rec)
     for members in groups.values():
-        members.sort(key=lambda r: hashlib.sha256(r["id"].encode()).hexdigest())
-        n_test = round(len(members) * test_share)
-        for i, rec in enumerate(members):
-            rec["split"] = "test" if i < n_test else "train"
+        target = round(len(members) * test_share)
+        have = sum(rec.get("split") == "test" for rec in members)
+        new = [rec for rec in members if rec.get("split") not in ("train", "test")]
+        new.sort(key=lambda r: hashlib.sha256(r["id"].encode()).hexdigest())
+        for rec in new:
+            rec["split"] = "test" if have < target else "train"
+            have += rec["split"] == "test"
 
 
 def merge(paths: list[str], output: str) -> int:
-    """Merge part files into one corpus file with splits assigned, sorted by id."""
+    """Merge files of posts into one corpus file, sorted by id, with splits for new posts.
+
+    Posts in the inputs that carry a split keep it (pass the current corpus as
+    one of the inputs when adding posts to it).
+    """
     records = [rec for path in paths for rec in read_jsonl(path)]
     assign_splits(records)
     records.sort(key=lambda r: r["id"])

@@ -113,12 +113,17 @@ def test_test_split_is_a_fifth_stratified_by_label_and_platform(records):
             assert 0.18 <= sum(flags) / len(flags) <= 0.22, key
 
 
-def test_split_is_the_stable_assignment(records):
-    """Splits follow from ids alone: re-assigning moves nothing."""
-    again = copy.deepcopy(records)
-    assign_splits(again)
-    moved = [a["id"] for a, b in zip(records, again) if a["split"] != b["split"]]
-    assert moved == []
+def test_split_assignment_is_reproducible_and_sticky(records):
+    """The shipped splits follow from the ids; adding posts moves no existing post."""
+    fresh = [{k: v for k, v in r.items() if k != "split"} for r in records]
+    assign_splits(fresh)
+    assert [r["split"] for r in fresh] == [r["split"] for r in records]
+    grown = copy.deepcopy(records)
+    for i in range(40):
+        grown.append({"id": f"new-{i:04d}", "label": "broadcast", "platform": "x"})
+    assign_splits(grown)
+    assert [r["split"] for r in grown[: len(records)]] == [r["split"] for r in records]
+    assert sum(r["split"] == "test" for r in grown[len(records):]) == 8
 
 
 def test_no_text_appears_in_both_splits(records):
@@ -135,7 +140,14 @@ def test_checks_catch_what_they_guard():
     opener = "thank you all so much"
     assert overused_openings([f"{opener} number {i}" for i in range(6)]) == {opener: 6}
     bad = [{"id": "x", "text": " ", "label": "promo", "platform": "myspace", "author": "bot", "topic": "t", "kind": "k", "hard": "no"}]
-    assert len(schema_problems(bad)) == 5
+    found = " | ".join(schema_problems(bad))
+    for expected in ("missing field 'rule'", "text is empty", "label 'promo'", "platform 'myspace'", "author 'bot'",
+                     "topic 't'", "hard must be true or false", "rule must be a whole number"):
+        assert expected in found
+    mismatched = [{"id": "y", "text": "Sale!", "label": "conversational", "platform": "x", "author": "brand",
+                   "topic": "retail", "kind": "promotion", "hard": True, "rule": 0}]
+    found = " | ".join(schema_problems(mismatched))
+    assert "kind 'promotion' does not fit label 'conversational'" in found and "hard posts name the rule" in found
 
 
 def test_datacard_counts_match_the_corpus(records):
