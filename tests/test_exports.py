@@ -635,3 +635,18 @@ def test_property_text(lines):
         path.write_bytes("".join(line + "\n" for line in lines).encode("utf-8"))
         got = posts(path)
     assert [p.text for p in got] == lines
+
+
+def test_generic_files_pick_up_dates_platform_and_replies(tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text(
+        "id,date,platform,is_reply,text\n"
+        "1,2024-05-01 10:00:00,x,true,hello there\n"
+        "2,1714557600,mastodon,no,second post\n"
+        "3,last tuesday,,,third\n",
+        encoding="utf-8",
+    )
+    posts = list(read_posts(path))
+    assert [p.created_at for p in posts] == ["2024-05-01T10:00:00+00:00", "2024-05-01T10:00:00+00:00", "last tuesday"]
+    assert [p.platform for p in posts] == ["x", "mastodon", None]
+    assert [p.is_reply for p in posts] == [True, False, None]
