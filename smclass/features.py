@@ -29,6 +29,10 @@ _MAX_CHUNKS = 2_000_000       # the cache is cleared past this many distinct chu
 _BIGRAM_MUL = np.uint64(0x9E3779B97F4A7C15)
 
 
+class NotTextError(TypeError):
+    """A post in the batch is not a string (the Predictor handles these one by one)."""
+
+
 def _hash(data: str) -> int:
     return zlib.crc32(data.encode("utf-8", "surrogatepass"))
 
@@ -84,35 +88,46 @@ class _Tables:
         self.chunk_word_start.extend([0])
         self.chunk_word_len.extend([0])
 
-    def _word_id(self, word: str) -> int:
-        wid = self.word_ids.get(word)
-        if wid is not None:
-            return wid
-        wid = self.word_ids[word] = len(self.word_ids)
-        self.words.append(word)
-        whash = _hash("w\x00" + word)
-        feats = [whash & self.mask] if self.unigrams else []
-        if self.char_ngrams:
-            low, high = self.char_ngrams
-            padded = "<" + word + ">"
-            for n in range(low, high + 1):
-                prefix = f"{n}\x00"
-                feats += [_hash(prefix + padded[i : i + n]) & self.mask for i in range(len(padded) - n + 1)]
-        self.word_hash.extend([whash])
-        self.word_feat_start.extend([self.word_feats.size])
-        self.word_feat_len.extend([len(feats)])
-        self.word_feats.extend(feats)
-        return wid
-
     def add_chunks(self, chunks) -> None:
+        """Normalise and hash chunks not seen before, appending to the tables in one go."""
+        chunk_start, chunk_len, new_words = [], [], []
+        word_hash, feat_start, feat_len, feats = [], [], [], []
+        word_ids, words = self.word_ids, self.words
+        mask, unigrams, char_ngrams = self.mask, self.unigrams, self.char_ngrams
+        next_feat = self.word_feats.size
         for chunk in chunks:
             if chunk in self.chunk_ids:
                 continue
-            wids = [self._word_id(w) for w in chunk_words(chunk)]
+            wids = []
+            for word in chunk_words(chunk):
+                wid = word_ids.get(word)
+                if wid is None:
+                    wid = word_ids[word] = len(words)
+                    words.append(word)
+                    whash = _hash("w\x00" + word)
+                    mine = [whash & mask] if unigrams else []
+                    if char_ngrams:
+                        padded = "<" + word + ">"
+                        for n in range(char_ngrams[0], char_ngrams[1] + 1):
+                            prefix = f"{n}\x00"
+                            mine += [_hash(prefix + padded[i : i + n]) & mask for i in range(len(padded) - n + 1)]
+                    word_hash.append(whash)
+                    feat_start.append(next_feat)
+                    feat_len.append(len(mine))
+                    feats += mine
+                    next_feat += len(mine)
+                wids.append(wid)
             self.chunk_ids[chunk] = len(self.chunk_ids)
-            self.chunk_word_start.extend([self.chunk_words.size])
-            self.chunk_word_len.extend([len(wids)])
-            self.chunk_words.extend(wids)
+            chunk_start.append(self.chunk_words.size + len(new_words))
+            chunk_len.append(len(wids))
+            new_words += wids
+        self.word_hash.extend(word_hash)
+        self.word_feat_start.extend(feat_start)
+        self.word_feat_len.extend(feat_len)
+        self.word_feats.extend(feats)
+        self.chunk_word_start.extend(chunk_start)
+        self.chunk_word_len.extend(chunk_len)
+        self.chunk_words.extend(new_words)
 
 
 class HashedTfidf(TransformerMixin, BaseEstimator):
@@ -148,7 +163,7 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
             joined = _JOIN.join(texts)
         except TypeError:
             bad = next(i for i, t in enumerate(texts) if not isinstance(t, str))
-            raise TypeError(f"Post {bad} is {type(texts[bad]).__name__}, not str.") from None
+            raise NotTextError(f"Post {bad} is {type(texts[bad]).__name__}, not str.") from None
         if joined.count(_SENTINEL) != len(texts) - 1:      # a post holds the sentinel itself
             joined = _JOIN.join(t.replace(_SENTINEL, " ") for t in texts)
         tables = self._get_tables()
@@ -157,8 +172,9 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
         ids = np.fromiter(map(get, chunks, itertools.repeat(-1)), dtype=np.int64, count=len(chunks))
         missing = np.flatnonzero(ids < 0)
         if len(missing):
-            tables.add_chunks(chunks[i] for i in missing)
-            ids[missing] = [get(chunks[i]) for i in missing]
+            unseen = list(map(chunks.__getitem__, missing.tolist()))
+            tables.add_chunks(dict.fromkeys(unseen))
+            ids[missing] = list(map(get, unseen))
         chunk_doc = np.cumsum(ids == 0)
         wlen = tables.chunk_word_len.view[ids]
         words = tables.chunk_words.view[_expand(tables.chunk_word_start.view[ids], wlen)]

@@ -16,6 +16,7 @@ import numpy as np
 
 from .data import LABELS
 from .errors import ModelError
+from .features import NotTextError
 from .model import load as load_model
 
 DEFAULT_MODEL = Path("models") / "smclass.joblib"
@@ -95,7 +96,7 @@ class Predictor:
         try:
             scores = self._features.linear_scores(texts, self._coef)
             notes = None
-        except TypeError:
+        except NotTextError:
             notes = [unusable_reason(t) for t in texts]
             clean = [t if n is None else "" for t, n in zip(texts, notes)]
             scores = self._features.linear_scores(clean, self._coef)
@@ -152,7 +153,7 @@ class Predictor:
         if not isinstance(text, str):
             raise TypeError("explain() takes one post as a string.")
         terms = self._features.term_contributions(text, self._coef)
-        signed = [(term, self._sign * weight) for term, weight in terms]
+        signed = [(term, float(self._sign * weight)) for term, weight in terms]
         toward_b = sorted((t for t in signed if t[1] > 0), key=lambda t: -t[1])[:k]
         toward_c = sorted((t for t in signed if t[1] < 0), key=lambda t: t[1])[:k]
         return {LABELS[0]: toward_b, LABELS[1]: [(term, -w) for term, w in toward_c]}
