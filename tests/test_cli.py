@@ -170,3 +170,18 @@ def test_unknown_option_is_a_usage_error():
 def test_no_command_prints_help_and_fails():
     result = run_cli()
     assert result.returncode == 1 and "usage: smclass" in result.stderr
+
+
+def test_predict_with_two_workers_matches_one(tmp_path, model_path, corpus_records):
+    source = tmp_path / "many.csv"
+    with open(source, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text"])
+        for i in range(3000):
+            writer.writerow([i, corpus_records[i % len(corpus_records)]["text"] if i % 97 else ""])
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    assert run_cli("predict", source, "-o", one, "-m", model_path, "--chunk-size", "250", "-q").returncode == 0
+    result = run_cli("predict", source, "-o", two, "-m", model_path, "--chunk-size", "250", "--jobs", "2", "-q")
+    assert result.returncode == 0, result.stderr
+    assert one.read_bytes() == two.read_bytes()
+    assert sum(1 for _ in csv.DictReader(open(two, encoding="utf-8"))) == 3000
