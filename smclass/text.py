@@ -63,7 +63,7 @@ def repair(text: str) -> str:
 
 
 # --- chunk patterns -----------------------------------------------------------
-_TLDS = "com|co|io|ly|net|org|gg|me|app|shop|store|link|to|uk|us|in|ai|tv|fm|social|dev|news|info|biz|eu|ca|au|de|fr|it|es|nl"
+_TLDS = "com|co|io|ly|net|org|gg|me|app|shop|store|link|to|uk|us|in|ai|tv|fm|social|dev|news|info|biz|eu|ca|au|de|fr|it|es|nl|example|top|xyz|online|site"
 _URL = re.compile(
     r"(?i)[(\[\"'<]*(?:https?://|www\.)\S+|[(\[\"'<]*(?:[a-z0-9-]+\.)+(?:" + _TLDS + r")(?:/\S*)?[)\].,!?\"'>]*"
 )
