@@ -25,7 +25,7 @@ from .text import chunk_words
 
 _SENTINEL = "\ue000"          # a private-use character: the chunk between posts
 _JOIN = f" {_SENTINEL} "
-_MAX_CHUNKS = 2_000_000       # the cache is cleared past this many distinct chunks
+_MAX_CHUNKS = 200_000         # the cache is cleared past this many distinct chunks (bounds memory)
 _BIGRAM_MUL = np.uint64(0x9E3779B97F4A7C15)
 
 
