@@ -1,8 +1,10 @@
 """smclass: tell broadcast social posts from conversational ones.
 
->>> from smclass import Predictor                          # doctest: +SKIP
->>> Predictor.load().predict(["Flash sale! 40% off today only", "@ana congrats on the new job!!"])  # doctest: +SKIP
-['broadcast', 'conversational']
+Usage::
+
+    from smclass import Predictor
+    Predictor.load().predict(["Flash sale! 40% off today only", "@ana congrats on the new job!!"])
+    # ['broadcast', 'conversational']
 """
 
 __version__ = "0.1.0"

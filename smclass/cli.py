@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 import time
 import traceback
@@ -231,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = getattr(args, "debug", False)
     warnings.simplefilter("default")
     warnings.formatwarning = lambda message, category, *rest: f"Warning: {message}\n"
+    restore_sigterm = _handle_sigterm()
     try:
         return args.func(args)
     except SmclassError as exc:
@@ -248,6 +251,32 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"Internal error: {type(exc).__name__}: {exc} (run again with --debug for the traceback).", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        restore_sigterm()
+
+
+def _handle_sigterm():
+    """Treat SIGTERM like Ctrl-C, so temp files are removed and the exit is clean (code 130).
+
+    Returns a function that puts the previous handler back (main() may be called from
+    Python). Forked worker processes keep the default: they just end.
+    """
+    main_pid = os.getpid()
+
+    def on_sigterm(signum, frame):
+        if os.getpid() != main_pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise KeyboardInterrupt
+
+    try:
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:  # the caller chose to ignore it
+            return lambda: None
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except (ValueError, AttributeError):  # not the main thread, or no SIGTERM on this platform
+        return lambda: None
+    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import collections
 import hashlib
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +75,7 @@ def sha256_of(path) -> str:
     return digest.hexdigest()
 
 
-def _load_table(source: str):
+def _load_table(source: str, text_column: str = "text"):
     """A ``datasets.Dataset`` for one local file, or a Hub dataset name (online users)."""
     import datasets
 
@@ -84,7 +85,8 @@ def _load_table(source: str):
     if not path.exists():
         if "/" in source and not source.startswith((".", "/")) and path.suffix == "":
             try:
-                return _columns(datasets.load_dataset(source, split="train"))
+                table = datasets.load_dataset(source, split="train")
+                return _columns(table), [f"{source}, row {i}" for i in range(1, len(table) + 1)]
             except Exception as exc:  # the Hub is optional and often offline
                 raise DataError(f"{source}: no such file, and the Hugging Face Hub dataset could not be loaded ({exc}).") from None
         raise DataError(f"{path.name}: no such file ({source}).")
@@ -96,12 +98,22 @@ def _load_table(source: str):
     if path.stat().st_size == 0:
         raise DataError(f"{path.name} is empty.")
     kwargs = {"sep": "\t"} if path.suffix.lower() == ".tsv" else {}
+    if builder == "csv":  # a post that says "NA", "null" or "None" is text; only an empty cell is missing
+        kwargs.update(keep_default_na=False, na_values=[""])
+    places = None
+    if builder != "parquet":
+        encoding, places = _check_text_file(path, text_column)
+        if encoding:
+            kwargs["encoding"] = encoding
     if builder == "json":
-        _check_json_lines(path)
+        _check_json_lines(path, kwargs.get("encoding", "utf-8"))
     with tempfile.TemporaryDirectory(prefix="smclass-datasets-") as cache:
         try:
             table = datasets.load_dataset(builder, data_files=str(path), split="train", cache_dir=cache, **kwargs)
-            return _columns(table)
+            columns = _columns(table)
+            if places is None or len(places) != len(table):
+                places = [f"{path.name}, row {i}" for i in range(1, len(table) + 1)]
+            return columns, places
         except DataError:
             raise
         except Exception as exc:
@@ -115,15 +127,46 @@ def _columns(table) -> dict[str, list]:
     return {name: table[name] for name in table.column_names}
 
 
-def _check_json_lines(path: Path) -> None:
+_EXPORT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def _check_text_file(path: Path, text_column: str) -> str | None:
+    """Read the file once with the export readers, which name the line or row of a binary
+    file, invalid UTF-8, a ragged CSV row, an unclosed quote or truncated JSON, where
+    ``datasets`` only says that it failed. Returns the encoding to read it with when a
+    byte-order mark names it (None: plain UTF-8), and where each record is ("posts.csv,
+    row 2", "posts.jsonl, line 7"), numbered exactly as ``smclass predict`` numbers them."""
+    from .exports import _bom_encoding, read_posts
+
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    bom = _bom_encoding(head)
+    fmt = _EXPORT_FORMATS.get(path.suffix.lower())
+    if fmt is None:  # .json: an array is streamed here; JSON lines are checked by _check_json_lines
+        start = head.decode(bom or "utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
+        fmt = "json" if start.startswith("[") else "jsonl"
+    places = []
+    try:
+        for post in read_posts(path, format=fmt, text_column=text_column):
+            if post.note in ("blank row", "blank line"):  # skipped by datasets too: not counted
+                continue
+            places.append(post.where)
+            if post.note and post.note.startswith("malformed row"):
+                raise DataError(f"{post.where}: {post.note}.")
+    except DataError as exc:  # training has no --encoding option
+        raise DataError(re.sub(r"pass (the right )?--encoding", "save it as UTF-8", str(exc))) from None
+    return bom, places
+
+
+def _check_json_lines(path: Path, encoding: str = "utf-8") -> None:
     """Name the first malformed line of a JSON-lines file (``datasets`` does not)."""
     import json
 
     with open(path, "rb") as handle:
-        head = handle.read(64).lstrip()
-    if head.startswith(b"["):
+        head = handle.read(64).decode(encoding, errors="ignore").lstrip("\ufeff \t\r\n")
+    if head.startswith("["):
         return
-    with open(path, encoding="utf-8", errors="strict") as handle:
+    with open(path, encoding=encoding, errors="strict") as handle:
         try:
             for number, line in enumerate(handle, start=1):
                 if line.strip():
@@ -161,14 +204,14 @@ def load_posts(
     files = []
     for source in sources:
         name = Path(str(source)).name
-        table = _load_table(str(source))
+        table, places = _load_table(str(source), text_column)
         found = ", ".join(table) or "none"
         for column, option in ((text_column, "--text-column"), (label_column, "--label-column")):
             if column not in table:
                 raise DataError(f"{name}: no column {column!r} (found: {found}); use {option}.")
         n = len(table[text_column])
         for i, (text, raw_label) in enumerate(zip(table[text_column], table[label_column]), start=1):
-            here = f"{name}, row {i}"
+            here = places[i - 1]
             texts.append(_check_text(text, here, text_column))
             labels.append(_check_label(raw_label, here, label_column, label_map))
             where.append(here)

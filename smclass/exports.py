@@ -140,7 +140,8 @@ def _json_flavour(low: str, text: str) -> str:
         return "facebook"
     if re.fullmatch(r"posts_\d+\.json", low):
         return "instagram"
-    if low == "outbox.json" or '"orderedItems"' in text or '"OrderedCollection"' in text:
+    if low == "outbox.json" or (stripped.startswith("{") and (
+            re.search(r'"orderedItems"\s*:', text) or re.search(r'"type"\s*:\s*"OrderedCollection"', text))):
         return "mastodon"
     if stripped.startswith("["):
         if re.search(r'"media"\s*:\s*\[', text) and '"creation_timestamp"' in text:
@@ -678,17 +679,37 @@ def _csv_posts(name, header, rows, text_col, id_col) -> Iterator[Post]:
             continue
         text, note = _text_value(row[t_i])
         extra = {h: v for h, v in zip(header, row) if h not in skip}
-        yield Post(_id_value(row[i_i]) if i_i is not None else None, text, None, None, None,
+        yield Post(_id_value(row[i_i]) if i_i is not None else None, text, *_known_fields(extra),
                    note, extra, where)
+
+
+class _Tracked:
+    """An iterator that remembers whether it ran out, so a row ended by EOF can be told apart."""
+
+    def __init__(self, iterator: Iterator[str]):
+        self.iterator = iterator
+        self.done = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self.iterator)
+        except StopIteration:
+            self.done = True
+            raise
 
 
 def _csv_rows(src: _Source, delimiter: str, kind: str) -> Iterator[tuple[int, list | str]]:
     """(row number, fields) with the header as row 1, like a spreadsheet; csv errors become notes."""
     csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # posts can be long
-    reader = csv.reader(_lines(src, kind), delimiter=delimiter, strict=False)
+    lines = _Tracked(_lines(src, kind))
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
     row_no = 0
     while True:
         row_no += 1
+        start = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
@@ -696,6 +717,10 @@ def _csv_rows(src: _Source, delimiter: str, kind: str) -> Iterator[tuple[int, li
         except csv.Error as exc:
             yield row_no, str(exc)
             continue
+        if lines.done:  # the row only ended because the input did: its quote never closes
+            raise DataError(f"{src.name}, line {start}: a quoted field opened in this row is never "
+                            f"closed, so the rest of the file would be read as one post; "
+                            f"fix the quotes (or is the file truncated?).")
         if row_no == 1:
             row = [h.strip() for h in row]
         yield row_no, row
@@ -733,8 +758,40 @@ def _record_post(record: dict, text_col: str, id_col: str | None, where: str) ->
         text, note = _text_value(record[text_col])
     else:
         text, note = None, f"no '{text_col}' field in this record"
-    return Post(_id_value(record.get(id_col)) if id_col else None, text, None, None, None, note,
-                _extra(record, {text_col, id_col}), where)
+    extra = _extra(record, {text_col, id_col})
+    return Post(_id_value(record.get(id_col)) if id_col else None, text, *_known_fields(extra), note,
+                extra, where)
+
+
+_DATE_COLUMNS = ("created_at", "date", "timestamp", "published", "time")
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+
+
+def _known_fields(extra: dict) -> tuple[str | None, str | None, bool | None]:
+    """created_at, platform and is_reply from generic columns of those (or usual) names.
+
+    Dates are normalised to ISO 8601 when they parse (ISO strings or Unix
+    seconds), else kept as written; the columns stay in ``extra`` too.
+    """
+    created = None
+    for column in _DATE_COLUMNS:
+        value = extra.get(column)
+        if value not in (None, ""):
+            created = _iso_any(value) or (_iso_utc(float(value)) if _is_number(value) else None) or str(value)
+            break
+    platform = extra.get("platform") or None
+    reply = str(extra.get("is_reply", "")).strip().lower()
+    is_reply = True if reply in _TRUE else False if reply in _FALSE else None
+    return created, (str(platform) if platform is not None else None), is_reply
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(value, bool)
 
 
 def _read_json(src: _Source) -> Iterator[Post]:

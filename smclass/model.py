@@ -180,7 +180,7 @@ def card_path_for(model_path) -> Path:
 
 def save(pipeline: Pipeline, card: dict, path) -> dict:
     """Write the model and its card atomically; return the completed card."""
-    from .writers import atomic_path
+    from .writers import atomic_paths
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -193,7 +193,7 @@ def save(pipeline: Pipeline, card: dict, path) -> dict:
         "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         **card,
     }
-    with atomic_path(path) as tmp_model, atomic_path(card_path_for(path)) as tmp_card:
+    with atomic_paths(path, card_path_for(path)) as (tmp_model, tmp_card):
         joblib.dump(payload, tmp_model, compress=3)
         full["sha256"] = sha256_of(tmp_model)
         full["size_bytes"] = Path(tmp_model).stat().st_size

@@ -1,8 +1,10 @@
 """The importable predictor: load a saved model once, classify posts fast.
 
->>> p = Predictor.load()                                   # doctest: +SKIP
->>> p.predict(["Flash sale! 40% off today only 👉 link in bio", "@ana congrats on the new job!!"])  # doctest: +SKIP
-['broadcast', 'conversational']
+Usage::
+
+    p = Predictor.load()
+    p.predict(["Flash sale! 40% off today only 👉 link in bio", "@ana congrats on the new job!!"])
+    # ['broadcast', 'conversational']
 """
 
 from __future__ import annotations

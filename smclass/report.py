@@ -14,8 +14,8 @@ The page has no scripts and loads nothing from the network: CSS is inline and
 the chart is a PNG embedded as a ``data:`` URI, so it opens offline in any
 browser. Every post text is HTML-escaped.
 
->>> build_report(["tweets.js"], "report.html")             # doctest: +SKIP
-{'output': 'report.html', 'posts': 1234, 'classified': 1200, 'broadcast_share': 0.42, ...}
+    build_report(["tweets.js"], "report.html")
+    # {'output': 'report.html', 'posts': 1234, 'classified': 1200, 'broadcast_share': 0.42, ...}
 """
 
 from __future__ import annotations

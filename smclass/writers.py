@@ -113,6 +113,55 @@ def atomic_path(target) -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def atomic_paths(*targets) -> Iterator[list[Path]]:
+    """Like atomic_path, for files that only make sense together (a model and its card).
+
+    All temp files are fsynced before the first rename, and the renames run back to back
+    with SIGINT/SIGTERM held until both are done, so Ctrl-C cannot leave a new card
+    beside the old model (only a hard kill in that microsecond window could).
+    """
+    targets = [Path(t) for t in targets]
+    temps: list[Path] = []
+    try:
+        for target in targets:
+            fh, tmp = _temp_file(target)
+            fh.close()
+            temps.append(tmp)
+        yield list(temps)
+        for tmp in temps:
+            with open(tmp, "rb+") as done:
+                os.fsync(done.fileno())
+        with _signals_held():
+            for tmp, target in zip(temps, targets):
+                _commit(tmp, target)
+    except BaseException:
+        for tmp in temps:
+            _discard(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Defer SIGINT and SIGTERM to the end of the block (main thread only; elsewhere a no-op)."""
+    import signal
+
+    caught: list[int] = []
+    wanted = [s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s]
+    try:
+        previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in wanted}
+    except ValueError:  # not the main thread: Python delivers signals to the main thread only
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        if caught:
+            signal.raise_signal(caught[0])
+
+
 # --------------------------------------------------------------------------- #
 # Value conversion
 # --------------------------------------------------------------------------- #
@@ -237,13 +286,28 @@ class PredictionWriter:
         if self._raw is None and self._text is None and self._parquet is None:
             raise RuntimeError("PredictionWriter.write() called outside its 'with' block")
         if self.format == "csv":
-            self._csv.writerows({c: _csv_value(r.get(c)) for c in self.columns} for r in rows)
+            prepared = [{c: _csv_value(r.get(c)) for c in self.columns} for r in rows]
+            buffer = io.StringIO()
+            csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n").writerows(prepared)
+            if "\r" in buffer.getvalue():  # rare: see _write_csv_with_cr
+                for row in prepared:
+                    self._write_csv_with_cr(row)
+            else:
+                self._text.write(buffer.getvalue())
         elif self.format == "jsonl":
             self._text.write("".join(
                 json.dumps({c: _json_value(r.get(c)) for c in self.columns},
                            ensure_ascii=False, allow_nan=False) + "\n" for r in rows))
         elif rows:
             self._write_parquet(rows)
+
+    def _write_csv_with_cr(self, row: dict) -> None:
+        """Write one row so that a "\r" in a field is quoted. The csv module quotes only the
+        characters of its line terminator ("\n" here), and an unquoted "\r" splits the row
+        in two for every CSV reader: write it with "\r\n" rows, then end it in "\n"."""
+        buffer = io.StringIO()
+        csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\r\n").writerow(row)
+        self._text.write(buffer.getvalue()[:-2] + "\n")
 
     def _write_parquet(self, rows: list[dict]) -> None:
         """Convert one chunk column by column and write it as its own row group."""

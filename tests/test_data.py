@@ -50,7 +50,7 @@ def test_many_files_are_concatenated_with_their_own_row_numbers(tmp_path):
     a = write_jsonl(tmp_path / "a.jsonl", [{"text": t, "label": l} for t, l in GOOD[:2]])
     b = write_jsonl(tmp_path / "b.jsonl", [{"text": t, "label": l} for t, l in GOOD[2:]])
     posts = load_posts([a, b])
-    assert len(posts) == 4 and posts.where[2] == "b.jsonl, row 1"
+    assert len(posts) == 4 and posts.where[2] == "b.jsonl, line 1"
 
 
 def test_missing_column_lists_what_was_found(tmp_path):
@@ -66,25 +66,25 @@ def test_other_column_names_are_accepted(tmp_path):
 
 def test_empty_text_names_file_row_and_column(tmp_path):
     path = write_jsonl(tmp_path / "posts.jsonl", [{"text": "ok then", "label": "broadcast"}, {"text": "  ", "label": "broadcast"}])
-    with pytest.raises(DataError, match=r"^posts.jsonl, row 2, column 'text': text is empty\.$"):
+    with pytest.raises(DataError, match=r"^posts.jsonl, line 2, column 'text': text is empty\.$"):
         load_posts(path)
 
 
 def test_non_string_text_is_refused(tmp_path):
     path = write_jsonl(tmp_path / "posts.jsonl", [{"text": 42, "label": "broadcast"}])
-    with pytest.raises(DataError, match=r"row 1, column 'text': expected text, found int 42"):
+    with pytest.raises(DataError, match=r"line 1, column 'text': expected text, found int 42"):
         load_posts(path)
 
 
 def test_missing_text_is_refused(tmp_path):
     path = write_jsonl(tmp_path / "posts.jsonl", [{"text": "fine", "label": "broadcast"}, {"text": None, "label": "broadcast"}])
-    with pytest.raises(DataError, match=r"row 2, column 'text': text is missing"):
+    with pytest.raises(DataError, match=r"line 2, column 'text': text is missing"):
         load_posts(path)
 
 
 def test_unknown_label_suggests_label_map(tmp_path):
     path = write_csv(tmp_path / "posts.csv", [("buy now", "spam")])
-    with pytest.raises(DataError, match=r"posts.csv, row 1, column 'label': unknown label 'spam' \(expected broadcast or conversational; use --label-map"):
+    with pytest.raises(DataError, match=r"posts.csv, row 2, column 'label': unknown label 'spam' \(expected broadcast or conversational; use --label-map"):
         load_posts(path)
 
 
@@ -111,7 +111,7 @@ def test_conflicting_labels_are_reported_not_resolved(tmp_path):
         {"text": "something else", "label": "broadcast"},
         {"text": "Big  news today", "label": "conversational"},
     ])
-    with pytest.raises(DataError, match=r"conflicting labels: posts.jsonl, row 1 says broadcast, posts.jsonl, row 3 says conversational"):
+    with pytest.raises(DataError, match=r"conflicting labels: posts.jsonl, line 1 says broadcast, posts.jsonl, line 3 says conversational"):
         load_posts(path)
 
 

@@ -1,0 +1,167 @@
+"""The benchmark (bench/) in its --tiny configuration, on a corpus and an eval folder written here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (text, label, split): 60 short posts, both labels, in both splits.
+POSTS = [
+    ("FLASH SALE: 40% off every running shoe until midnight. No code needed. shop.example.com/sale", "broadcast", "train"),
+    ("New episode out now! We talk pricing with two founders. Listen: pod.example.com/ep42", "broadcast", "train"),
+    ("Our spring collection just dropped 🌸 Free shipping over $50 this weekend only", "broadcast", "train"),
+    ("We're hiring! Join our support team in Lisbon. Apply at jobs.example.com", "broadcast", "train"),
+    ("Webinar Thursday 3pm: 5 ways to cut your cloud bill. Register here https://ex.co/web", "broadcast", "train"),
+    ("Use code SPRING20 at checkout for 20% off. Ends Sunday!", "broadcast", "train"),
+    ("Doors open at 7pm tonight. Tickets still available at the box office", "broadcast", "train"),
+    ("Introducing the Trailfox X2: lighter, faster, greener. Pre-order today", "broadcast", "train"),
+    ("Q3 results: revenue up 12% year on year. Full report on our investor site", "broadcast", "train"),
+    ("Big news: we now deliver to all of Ireland! Order by 2pm for next-day delivery", "broadcast", "train"),
+    ("Black Friday starts NOW. Up to 60% off sitewide 🛒 link in bio", "broadcast", "train"),
+    ("Sign up for our newsletter and get a free ebook: ex.co/free", "broadcast", "train"),
+    ("Last chance! Early-bird tickets for the conference close tomorrow", "broadcast", "train"),
+    ("Our store on Main St reopens Monday after renovation. Come see the new look!", "broadcast", "train"),
+    ("Read our latest blog post: how we cut packaging waste by half https://blog.example.com/waste", "broadcast", "train"),
+    ("Giveaway time! Follow us and retweet to win a year of free coffee ☕", "broadcast", "train"),
+    ("Mortgage rates dip for a third straight week https://news.example.com/rates", "broadcast", "train"),
+    ("Join us live on Saturday at 10am for a free yoga class in the park", "broadcast", "train"),
+    ("Version 2.4 is out: dark mode, faster sync and 30 bug fixes. Update now", "broadcast", "train"),
+    ("Buy one get one free on all pastries this Friday only!", "broadcast", "train"),
+    ("Subscribe to our channel for weekly recipes 👉 youtube.example.com/cook", "broadcast", "train"),
+    ("Tickets for the summer tour go on sale Friday at 9am", "broadcast", "train"),
+    ("Download our free guide to remote work: ex.co/guide", "broadcast", "train"),
+    ("Limited edition mugs are back in stock. Grab yours before they're gone", "broadcast", "train"),
+    ("@dana_rides so sorry about your bag! DM us your file reference and we'll sort it tonight", "conversational", "train"),
+    ("@mikeyp_88 can you hold the reset button for 15 seconds and tell us if the light goes white?", "conversational", "train"),
+    ("so jealous 😭", "conversational", "train"),
+    ("congrats on the new job!! you deserve it", "conversational", "train"),
+    ("haha same, I fell asleep halfway through", "conversational", "train"),
+    ("@ana what time are you getting there?", "conversational", "train"),
+    ("thanks so much, that fixed it!", "conversational", "train"),
+    ("omg I love this, where did you get it?", "conversational", "train"),
+    ("@sam_k we're really sorry to hear that. Which store was it?", "conversational", "train"),
+    ("lol no way, did he actually say that", "conversational", "train"),
+    ("Happy birthday Jess!! hope you have the best day", "conversational", "train"),
+    ("agreed, the second season was way better", "conversational", "train"),
+    ("@bea_lee thanks for the kind words, the team will be thrilled to hear it", "conversational", "train"),
+    ("is anyone else's app crashing since the update?", "conversational", "train"),
+    ("miss you guys, dinner next week?", "conversational", "train"),
+    ("@tom we've passed this on to the kitchen, thanks for letting us know", "conversational", "train"),
+    ("that view though 😍 enjoy the trip", "conversational", "train"),
+    ("wait which one did you end up buying?", "conversational", "train"),
+    ("ugh mondays. coffee first then we talk", "conversational", "train"),
+    ("@lin_h glad you liked it! what should we bake next?", "conversational", "train"),
+    ("good luck tomorrow, you've got this", "conversational", "train"),
+    ("honestly same, I thought it was just me", "conversational", "train"),
+    ("@rob sorry for the wait, your refund went out this morning", "conversational", "train"),
+    ("ha! my cat does exactly the same thing", "conversational", "train"),
+    ("Pre-order the new album today and get a signed poster: store.example.com", "broadcast", "test"),
+    ("Free delivery on all orders this weekend. Shop now!", "broadcast", "test"),
+    ("Our annual report is out. Read the highlights here https://ex.co/report", "broadcast", "test"),
+    ("Registration for the 10k charity run is open. Sign up today", "broadcast", "test"),
+    ("New in: linen shirts in six colours. Available online and in store", "broadcast", "test"),
+    ("Save 30% on annual plans until Friday with code YEAR30", "broadcast", "test"),
+    ("@kim_j thanks for flagging, we're looking into it now", "conversational", "test"),
+    ("lol that's amazing, send me the video", "conversational", "test"),
+    ("congrats you two!! so happy for you", "conversational", "test"),
+    ("@pete can you DM us your order number so we can check?", "conversational", "test"),
+    ("same here, the ending made me cry", "conversational", "test"),
+    ("where are you guys sitting?", "conversational", "test"),
+]
+
+# A tiny stand-in for corporate_messaging (same columns, cp1252 bytes, one Exclude row, one duplicate).
+CORPORATE_CSV = (
+    "_unit_id,_golden,_unit_state,_trusted_judgments,_last_judgment_at,category,category:confidence,"
+    "category_gold,id,screenname,text\r\n"
+    "1,FALSE,finalized,3,2/18/2015 4:31,Information,1,,4.37E+17,Acme,Acme announces record results for 2014 http://t.co/x\r\n"
+    "2,FALSE,finalized,3,2/18/2015 4:32,Action,1,,4.37E+17,Acme,Sign up for our investor webinar today http://t.co/y\r\n"
+    "3,FALSE,finalized,3,2/18/2015 4:33,Dialogue,1,,4.37E+17,Acme,@jo_r Thank you for your kind words!\r\n"
+    "4,FALSE,finalized,3,2/18/2015 4:34,Dialogue,1,,4.37E+17,Acme,@li_m Glad you enjoyed the caf\xe9 visit\r\n"
+    "5,FALSE,finalized,3,2/18/2015 4:35,Exclude,1,,4.37E+17,Acme,Nous sommes fiers de notre \xe9quipe\r\n"
+    "6,FALSE,finalized,3,2/18/2015 4:36,Information,1,,4.37E+17,Acme,Acme announces record results for 2014 http://t.co/x\r\n"
+    "7,FALSE,finalized,3,2/18/2015 4:37,Action,1,,4.37E+17,Acme,Read our new sustainability report http://t.co/z\r\n"
+).encode("cp1252")
+
+
+def _write_corpus(path: Path) -> Path:
+    rows = [{"id": f"t-{i:03d}", "text": text, "label": label, "platform": "x", "split": split}
+            for i, (text, label, split) in enumerate(POSTS, start=1)]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _write_eval_dir(folder: Path) -> Path:
+    corporate = folder / "corporate_messaging"
+    corporate.mkdir(parents=True)
+    (corporate / "Corporate-messaging-DFE.csv").write_bytes(CORPORATE_CSV)
+    (corporate / "PROVENANCE.md").write_text("# Fake corporate messaging sample for the benchmark test\n", encoding="utf-8")
+    return folder
+
+
+def test_posts_constant_has_both_labels_in_both_splits():
+    assert len(POSTS) == 60
+    for split in ("train", "test"):
+        assert {label for _, label, s in POSTS if s == split} == {"broadcast", "conversational"}
+
+
+@pytest.mark.slow
+def test_tiny_benchmark_writes_the_report(tmp_path):
+    corpus = _write_corpus(tmp_path / "posts.jsonl")
+    eval_dir = _write_eval_dir(tmp_path / "eval")
+    output = tmp_path / "BENCHMARKS.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--tiny", "--corpus", str(corpus), "--eval-dir", str(eval_dir),
+         "--output", str(output), "--skip", "fasttext", "--skip", "embeddings", "--quiet"],
+        cwd=str(ROOT), capture_output=True, text=True, timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert output.is_file()
+    report = output.read_text(encoding="utf-8")
+    for heading in ("# smclass benchmarks", "## Machine", "## Accuracy", "## Speed and memory", "### Training time",
+                    "### Prediction throughput", "smclass predict", "### Model load time and size", "## Targets"):
+        assert heading in report, heading
+    assert "python -m bench --tiny" in report
+    # the accuracy table has the external set and its mapping; the skipped contenders say so
+    assert "| corporate_messaging |" in report or "corporate_messaging |" in report
+    assert "1 Exclude rows dropped" in report
+    assert "skipped (--skip)" in report
+    # the one-million-row run is 2,000 rows here, and the output row count was checked
+    assert "2,000 (OK)" in report
+    targets = [line for line in report.splitlines() if line.startswith("- **") and "—" in line]
+    assert len(targets) >= 5
+    assert all(("**MET**" in line or "**NOT MET**" in line or "**NOT MEASURED**" in line) for line in targets)
+    assert sum("**MET**" in line or "**NOT MET**" in line for line in targets) >= 4
+
+
+def test_missing_eval_dir_gives_a_skip_note(tmp_path):
+    from bench.evalsets import load_eval_sets
+
+    sets, notes = load_eval_sets(tmp_path / "nowhere")
+    assert sets == []
+    assert "not found: external sets skipped" in notes[0]
+
+
+def test_fake_corporate_set_is_mapped_and_deduplicated(tmp_path):
+    from bench.evalsets import load_eval_sets
+
+    sets, notes = load_eval_sets(_write_eval_dir(tmp_path / "eval"))
+    assert [s.name for s in sets] == ["corporate_messaging"]
+    corporate = sets[0]
+    assert len(corporate) == 5                               # 7 rows - 1 Exclude - 1 duplicate
+    assert sorted(corporate.labels.tolist()).count("conversational") == 2
+    assert any("café" in t for t in corporate.texts)         # read as cp1252
+    assert any("sms_spam_collection: folder not found" in n for n in notes)
+
+
+def test_unknown_skip_name_is_refused(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "bench", "--tiny", "--skip", "nosuch",
+                           "--corpus", str(_write_corpus(tmp_path / "posts.jsonl")), "--output", str(tmp_path / "B.md")],
+                          cwd=str(ROOT), capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "unknown contender" in done.stderr

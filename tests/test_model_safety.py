@@ -1,0 +1,290 @@
+"""Model files are pickles: loading one runs code. smclass must refuse to unpickle
+anything its model card does not vouch for (issue 6).
+
+Every refusal is checked for the Python API (``Predictor.load``) and the CLI
+(``predict`` and ``evaluate``), including a hostile pickle that would create a
+marker file when unpickled: the marker must not appear.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+import sys
+import warnings
+
+import joblib
+import pytest
+
+from smclass import Predictor, cli
+from smclass.data import sha256_of
+from smclass.errors import ModelError
+from smclass.model import ModelVersionWarning, versions
+
+
+class Hostile:
+    """Unpickling this calls Path.touch(marker): stands in for any code an attacker wants run."""
+
+    def __init__(self, marker: pathlib.Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (pathlib.Path(self.marker),))
+
+
+def run_main(capsys, *argv) -> tuple[int, str, str]:
+    capsys.readouterr()
+    try:
+        code = cli.main([str(a) for a in argv])
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_card(model: pathlib.Path, card: dict) -> None:
+    model.with_suffix(".json").write_text(json.dumps(card), encoding="utf-8")
+
+
+@pytest.fixture
+def real_card(model_path) -> dict:
+    return json.loads(model_path.with_suffix(".json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def posts_file(small_test_file):
+    return small_test_file
+
+
+@pytest.fixture
+def marker(tmp_path) -> pathlib.Path:
+    return tmp_path / "MARKER"
+
+
+@pytest.fixture
+def hostile(tmp_path, marker) -> pathlib.Path:
+    path = tmp_path / "evil.joblib"
+    joblib.dump(Hostile(marker), path)
+    assert not marker.exists()
+    return path
+
+
+NO_CARD = "evil.joblib: no model card (evil.json) beside it, so its origin cannot be checked; refusing to load it."
+WRONG_SHA = ("evil.joblib: its sha256 does not match the one in evil.json, so the file was changed after "
+             "smclass wrote it; refusing to load it.")
+NOT_JSON = "evil.json: the model card is not valid JSON; refusing to load evil.joblib."
+NOT_CARD = "evil.json is not an smclass model card; refusing to load evil.joblib."
+
+
+def _no_card(path, card):
+    pass
+
+
+def _copied_card(path, card):           # a real card, copied beside the hostile file
+    write_card(path, card)
+
+
+def _card_not_json(path, card):
+    path.with_suffix(".json").write_text("{'format': 'smclass-model'", encoding="utf-8")
+
+
+def _card_is_a_list(path, card):
+    path.with_suffix(".json").write_text("[1, 2, 3]", encoding="utf-8")
+
+
+def _card_not_utf8(path, card):
+    path.with_suffix(".json").write_bytes(b'{"format": "smclass-model", "x": "\xff"}')
+
+
+def _foreign_card(path, card):         # valid JSON with the right sha, but not an smclass card
+    write_card(path, {"format": "other-tool", "sha256": sha256_of(path)})
+
+
+REFUSALS = [
+    ("no-card", _no_card, NO_CARD),
+    ("real-card-wrong-sha", _copied_card, WRONG_SHA),
+    ("card-not-json", _card_not_json, NOT_JSON),
+    ("card-is-a-list", _card_is_a_list, NOT_JSON),
+    ("card-not-utf8", _card_not_utf8, NOT_JSON),
+    ("foreign-card", _foreign_card, NOT_CARD),
+]
+
+
+@pytest.mark.parametrize("name, make_card, message", REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_hostile_pickle_is_never_unpickled_api(hostile, marker, real_card, name, make_card, message):
+    make_card(hostile, real_card)
+    with pytest.raises(ModelError) as info:
+        Predictor.load(hostile)
+    assert message in str(info.value)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+@pytest.mark.parametrize("name, make_card, message", REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_hostile_pickle_is_never_unpickled_cli(hostile, marker, real_card, posts_file, tmp_path, capsys,
+                                                command, name, make_card, message):
+    make_card(hostile, real_card)
+    extra = ["--output", tmp_path / "out.csv"] if command == "predict" else []
+    code, out, err = run_main(capsys, command, "--model", hostile, posts_file, "-q", *extra)
+    assert code == 1 and out == ""
+    assert "Traceback" not in err
+    assert err.startswith("Error: ") and message in err
+    assert len(err.strip().splitlines()) == 1
+    assert not marker.exists()
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("make_card", [_no_card, _copied_card], ids=["no-card", "real-card-wrong-sha"])
+def test_trusted_hostile_pickle_is_still_not_an_smclass_model(hostile, marker, real_card, make_card):
+    """--trust skips the card check, so the pickle runs (the marker may exist: that is what
+    trust means), but the foreign object is still rejected."""
+    make_card(hostile, real_card)
+    with pytest.raises(ModelError, match=r"evil\.joblib is not an smclass model\.$"):
+        Predictor.load(hostile, trusted=True)
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_trust_flag_on_the_cli(hostile, posts_file, tmp_path, capsys, command):
+    extra = ["--output", tmp_path / "out.csv"] if command == "predict" else []
+    code, _, err = run_main(capsys, command, "--model", hostile, posts_file, "--trust", "-q", *extra)
+    assert code == 1
+    assert err.strip().splitlines() == [f"Error: {hostile} is not an smclass model."]
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_trust_help_says_why_it_is_dangerous(capsys, command):
+    code, out, _ = run_main(capsys, command, "--help")
+    assert code == 0
+    help_text = " ".join(out.split())
+    assert "--trust" in help_text
+    assert "Model files are pickles: loading one runs any code inside it" in help_text
+    assert "only for a file you trust as much as a program" in help_text
+
+
+def test_trusted_real_model_without_card_loads(model_path, tmp_path):
+    bare = tmp_path / "bare.joblib"
+    shutil.copyfile(model_path, bare)
+    with pytest.raises(ModelError, match="no model card"):
+        Predictor.load(bare)
+    assert Predictor.load(bare, trusted=True).predict(["thanks!"])[0] is not None
+
+
+# --------------------------------------------------------------------------- #
+# Corrupt files and files that are not models, with cards that match them
+# --------------------------------------------------------------------------- #
+
+def _with_matching_card(path: pathlib.Path, card: dict) -> pathlib.Path:
+    write_card(path, {**card, "model_file": path.name, "sha256": sha256_of(path)})
+    return path
+
+
+def _truncated(tmp_path, model_path):
+    path = tmp_path / "broken.joblib"
+    path.write_bytes(model_path.read_bytes()[:5000])
+    return path
+
+
+def _text_file(tmp_path, model_path):
+    path = tmp_path / "broken.joblib"
+    path.write_text("this is not a pickle\n", encoding="utf-8")
+    return path
+
+
+def _empty_file(tmp_path, model_path):
+    path = tmp_path / "broken.joblib"
+    path.write_bytes(b"")
+    return path
+
+
+def _other_object(tmp_path, model_path):
+    path = tmp_path / "broken.joblib"
+    joblib.dump({"format": "smclass-model", "pipeline": "not a pipeline"}, path)
+    return path
+
+
+BROKEN = [
+    ("truncated", _truncated, r"broken\.joblib: not a readable model file \("),
+    ("text-file", _text_file, r"broken\.joblib: not a readable model file \("),
+    ("empty-file", _empty_file, r"broken\.joblib: not a readable model file \("),
+    ("not-a-model", _other_object, r"broken\.joblib is not an smclass model\.$"),
+]
+
+
+@pytest.mark.parametrize("name, make, pattern", BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_model_with_matching_card(tmp_path, model_path, real_card, posts_file, capsys, name, make, pattern):
+    path = _with_matching_card(make(tmp_path, model_path), real_card)
+    with pytest.raises(ModelError, match=pattern):
+        Predictor.load(path)
+    for command in ("predict", "evaluate"):
+        code, _, err = run_main(capsys, command, "--model", path, posts_file, "-q")
+        assert code == 1 and "Traceback" not in err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: ")
+
+
+def test_missing_model_file(tmp_path, posts_file, capsys):
+    missing = tmp_path / "nope.joblib"
+    with pytest.raises(ModelError, match=r"nope\.joblib: no such model file; train one with `smclass train`\.$"):
+        Predictor.load(missing)
+    code, _, err = run_main(capsys, "predict", "--model", missing, posts_file)
+    assert code == 1 and err.startswith("Error: ") and "no such model file" in err
+
+
+# --------------------------------------------------------------------------- #
+# Models made by other versions
+# --------------------------------------------------------------------------- #
+
+def _other_version(tmp_path, model_path, real_card, **changed) -> pathlib.Path:
+    """A copy of the model whose payload and card claim other versions (sha rewritten)."""
+    payload = joblib.load(model_path)
+    payload["versions"] = {**payload["versions"], **changed}
+    path = tmp_path / "other.joblib"
+    joblib.dump(payload, path, compress=3)
+    card = {**real_card, "versions": {**real_card["versions"], **changed}}
+    return _with_matching_card(path, card)
+
+
+def _bump(version: str, part: int, by: int = 1) -> str:
+    numbers = [int(x) for x in version.split(".")[:3] if x.isdigit()] + [0, 0, 0]
+    numbers[part] += by
+    return ".".join(str(n) for n in numbers[:3])
+
+
+def _show_on_stderr(message, category, filename, lineno, file=None, line=None):
+    """What warnings.showwarning does outside pytest."""
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+@pytest.mark.parametrize("name, part", [("smclass", 1), ("scikit-learn", 1)], ids=["smclass", "scikit-learn-minor"])
+def test_other_version_warns_naming_both(tmp_path, model_path, real_card, posts_file, capsys, name, part):
+    now = versions()[name]
+    theirs = _bump(now, part)
+    path = _other_version(tmp_path, model_path, real_card, **{name: theirs})
+    expected = (f"other.joblib was made with {name} {theirs}, but this is {name} {now}; "
+                "predictions may differ slightly. Retrain to be sure.")
+    with pytest.warns(ModelVersionWarning) as record:
+        predictor = Predictor.load(path)
+    assert [str(w.message) for w in record] == [expected]
+    assert predictor.predict(["thanks!"])[0] is not None
+    for command in ("predict", "evaluate"):
+        extra = ["--output", tmp_path / f"{command}.csv"] if command == "predict" else []
+        with warnings.catch_warnings():   # print as outside pytest, which records warnings instead
+            warnings.showwarning = _show_on_stderr
+            code, _, err = run_main(capsys, command, "--model", path, posts_file, "-q", *extra)
+        assert code == 0
+        assert err.strip().splitlines() == [f"Warning: {expected}"]
+
+
+def test_other_scikit_learn_major_version_is_refused(tmp_path, model_path, real_card, posts_file, capsys):
+    now = versions()["scikit-learn"]
+    theirs = _bump(now, 0)
+    path = _other_version(tmp_path, model_path, real_card, **{"scikit-learn": theirs})
+    expected = (f"was made with scikit-learn {theirs}, this is scikit-learn {now}; models do not carry "
+                "across major versions. Retrain it with `smclass train`.")
+    with pytest.raises(ModelError) as info:
+        Predictor.load(path)
+    assert str(info.value).endswith(expected)
+    for command in ("predict", "evaluate"):
+        code, _, err = run_main(capsys, command, "--model", path, posts_file, "-q")
+        assert code == 1 and err.strip().endswith(expected) and "Traceback" not in err
