@@ -1,34 +1,22 @@
-"""Build, train, cross-validate, save and load the smclass pipeline, with its model card.
+"""Build, train, cross-validate and search the smclass pipeline, and fill its model card.
 
-The model file is a joblib pickle and therefore code: every file we write gets
-a model card beside it (``.json``) that records its sha256, the versions that
-made it, the data it saw and how well it did on held-out posts.
+Saving and loading live in :mod:`smclass.modelfile`; ``save`` and ``load`` are
+re-exported here.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
-import platform
 import time
-import warnings
-from pathlib import Path
 
-import joblib
 import numpy as np
-import sklearn
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
-from . import __version__
-from .data import LABELS, Posts, check_trainable, sha256_of
-from .errors import ModelError
+from .data import LABELS, Posts, check_trainable
 from .features import HashedTfidf
 from .metrics import score
 
-FORMAT = "smclass-model"
-FORMAT_VERSION = 1
 # Chosen by 5-fold cross-validation on the corpus's train split (macro-F1 0.943;
 # 2**20 buckets scored the same within noise but train 2-3x slower). Never on the test split.
 DEFAULT_PARAMS = {
@@ -42,10 +30,6 @@ SEARCH_GRID = {
     "features__char_ngrams": [(2, 5), (3, 6)],
     "features__word_ngrams": [(1, 1), (1, 2)],
 }
-
-
-class ModelVersionWarning(UserWarning):
-    """The model was made by another version of smclass or scikit-learn."""
 
 
 def build_pipeline(*, seed: int = 0, **params) -> Pipeline:
@@ -165,99 +149,8 @@ def _jsonable(value):
     return repr(value)
 
 
-def versions() -> dict:
-    return {
-        "smclass": __version__,
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-    }
-
-
-def card_path_for(model_path) -> Path:
-    return Path(model_path).with_suffix(".json")
-
-
-def save(pipeline: Pipeline, card: dict, path) -> dict:
-    """Write the model and its card atomically; return the completed card."""
-    from .writers import atomic_paths
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "versions": versions(), "pipeline": pipeline}
-    full = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "model_file": path.name,
-        "versions": versions(),
-        "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        **card,
-    }
-    with atomic_paths(path, card_path_for(path)) as (tmp_model, tmp_card):
-        joblib.dump(payload, tmp_model, compress=3)
-        full["sha256"] = sha256_of(tmp_model)
-        full["size_bytes"] = Path(tmp_model).stat().st_size
-        Path(tmp_card).write_text(json.dumps(full, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return full
-
-
-def load(path, *, trusted: bool = False) -> tuple[Pipeline, dict]:
-    """Load a model, refusing any file whose card is missing or does not match it.
-
-    Unpickling runs code from the file, so the sha256 recorded in the card is
-    checked *before* ``joblib.load``. ``trusted=True`` skips that check: use it
-    only for a file you would also be willing to run as a program.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: no such model file; train one with `smclass train`.")
-    card_file = card_path_for(path)
-    card: dict = {}
-    if card_file.is_file():
-        try:
-            card = json.loads(card_file.read_text(encoding="utf-8"))
-            if not isinstance(card, dict):
-                raise ValueError
-        except (ValueError, UnicodeDecodeError):
-            if not trusted:
-                raise ModelError(f"{card_file}: the model card is not valid JSON; refusing to load {path.name}.") from None
-            card = {}
-    elif not trusted:
-        raise ModelError(
-            f"{path}: no model card ({card_file.name}) beside it, so its origin cannot be checked; "
-            "refusing to load it. Use --trust only for a file you trust as much as a program."
-        )
-    if not trusted:
-        if card.get("format") != FORMAT:
-            raise ModelError(f"{card_file} is not an smclass model card; refusing to load {path.name}.")
-        if card.get("sha256") != sha256_of(path):
-            raise ModelError(
-                f"{path}: its sha256 does not match the one in {card_file.name}, so the file was changed "
-                "after smclass wrote it; refusing to load it."
-            )
-    try:
-        payload = joblib.load(path)
-    except Exception as exc:
-        raise ModelError(f"{path}: not a readable model file ({type(exc).__name__}: {str(exc)[:80]}).") from None
-    if not (isinstance(payload, dict) and payload.get("format") == FORMAT and isinstance(payload.get("pipeline"), Pipeline)):
-        raise ModelError(f"{path} is not an smclass model.")
-    _check_versions(payload.get("versions") or card.get("versions") or {}, path)
-    return payload["pipeline"], card
-
-
-def _check_versions(made_with: dict, path: Path) -> None:
-    now = versions()
-    theirs = made_with.get("scikit-learn")
-    if theirs and theirs.split(".")[0] != now["scikit-learn"].split(".")[0]:
-        raise ModelError(
-            f"{path} was made with scikit-learn {theirs}, this is scikit-learn {now['scikit-learn']}; "
-            "models do not carry across major versions. Retrain it with `smclass train`."
-        )
-    for name in ("smclass", "scikit-learn"):
-        if made_with.get(name) and made_with[name] != now[name]:
-            warnings.warn(
-                f"{path.name} was made with {name} {made_with[name]}, but this is {name} {now[name]}; "
-                "predictions may differ slightly. Retrain to be sure.",
-                ModelVersionWarning,
-                stacklevel=3,
-            )
+# Model files live in modelfile.py (no scikit-learn import needed to predict);
+# these names stay importable from here for scikit-learn users and old code.
+from .modelfile import (  # noqa: E402,F401
+    FORMAT, FORMAT_VERSION, ModelVersionWarning, card_path_for, load_pipeline as load, save, versions,
+)

@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from .data import LABELS
-from .errors import ModelError
-from .features import NotTextError
-from .model import load as load_model
+from .hashing import Featuriser, NotTextError
+from .modelfile import Weights, load_weights
 
 DEFAULT_MODEL = Path("models") / "smclass.joblib"
 
@@ -69,39 +68,43 @@ class Predictor:
 
     labels = LABELS
 
-    def __init__(self, pipeline, card: dict | None = None, *, threshold: float | None = None):
-        self.pipeline = pipeline
+    def __init__(self, weights, card: dict | None = None, *, threshold: float | None = None):
+        """From :class:`~smclass.modelfile.Weights` or a fitted smclass ``Pipeline`` (kept as ``.pipeline``)."""
+        self.pipeline = None if isinstance(weights, Weights) else weights
+        if self.pipeline is not None:
+            weights = Weights.from_pipeline(self.pipeline)      # a fitted smclass Pipeline
+        self.weights = weights
         self.card = card or {}
         if threshold is None:
             threshold = float(self.card.get("decision_threshold", 0.5))
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, not {threshold}.")
         self.threshold = threshold
-        self._features = pipeline.named_steps["features"]
-        classifier = pipeline.named_steps["classifier"]
-        classes = list(classifier.classes_)
-        if sorted(classes) != sorted(LABELS):
-            raise ModelError(f"The model's classes are {classes}, not {list(LABELS)}.")
-        # decision_function > 0 means classes_[1]; store the sign that means broadcast.
-        self._sign = 1.0 if classes[1] == LABELS[0] else -1.0
-        self._coef = np.ascontiguousarray(classifier.coef_[0], dtype=np.float64)
-        self._intercept = float(classifier.intercept_[0])
+        self._featuriser = Featuriser(weights.n_features, weights.char_ngrams, weights.word_ngrams)
+        # a positive score means weights.labels[0]; store the sign that means broadcast
+        self._sign = 1.0 if weights.labels[0] == LABELS[0] else -1.0
+        self._idf, self._coef, self._intercept = weights.idf, weights.coef, weights.intercept
 
     @classmethod
     def load(cls, path=None, *, threshold: float | None = None, trusted: bool = False) -> "Predictor":
-        """Load a model written by ``smclass train`` (checked against its model card)."""
-        pipeline, card = load_model(path or default_model_path(), trusted=trusted)
-        return cls(pipeline, card, threshold=threshold)
+        """Load a model written by ``smclass train``, checked against its model card.
+
+        Reads the pickle-free weights file (``.npz``) the card lists, so no code
+        from the model files runs; a model without one falls back to the
+        verified joblib pickle.
+        """
+        weights, card = load_weights(path or default_model_path(), trusted=trusted)
+        return cls(weights, card, threshold=threshold)
 
     # -- scoring ---------------------------------------------------------------
     def _p_broadcast(self, texts: list) -> tuple[np.ndarray, list[str | None] | None]:
         try:
-            scores = self._features.linear_scores(texts, self._coef)
+            scores = self._featuriser.linear_scores(texts, self._idf, self._coef)
             notes = None
         except NotTextError:
             notes = [unusable_reason(t) for t in texts]
             clean = [t if n is None else "" for t, n in zip(texts, notes)]
-            scores = self._features.linear_scores(clean, self._coef)
+            scores = self._featuriser.linear_scores(clean, self._idf, self._coef)
         z = self._sign * (scores + self._intercept)
         p = 1.0 / (1.0 + np.exp(-z))
         p[np.isnan(scores)] = np.nan
@@ -154,7 +157,7 @@ class Predictor:
         """
         if not isinstance(text, str):
             raise TypeError("explain() takes one post as a string.")
-        terms = self._features.term_contributions(text, self._coef)
+        terms = self._featuriser.term_contributions(text, self._idf, self._coef)
         signed = [(term, float(self._sign * weight)) for term, weight in terms]
         toward_b = sorted((t for t in signed if t[1] > 0), key=lambda t: -t[1])[:k]
         toward_c = sorted((t for t in signed if t[1] < 0), key=lambda t: t[1])[:k]

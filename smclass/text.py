@@ -95,7 +95,7 @@ def _word(word: str) -> list[str]:
     return pieces
 
 
-@functools.lru_cache(maxsize=1 << 18)
+@functools.lru_cache(maxsize=1 << 16)
 def chunk_words(chunk: str) -> tuple[str, ...]:
     """Normalised words of one whitespace-free chunk (cached: chunks repeat a lot)."""
     fixed = repair(chunk)

@@ -65,7 +65,7 @@ def test_same_input_same_features_across_instances():
 def test_pickle_leaves_the_cache_behind(fitted):
     fitted.transform(POSTS)
     clone = pickle.loads(pickle.dumps(fitted))
-    assert not hasattr(clone, "_tables")
+    assert not hasattr(clone, "_featuriser")
     assert (clone.transform(POSTS) != fitted.transform(POSTS)).nnz == 0
 
 

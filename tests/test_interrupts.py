@@ -174,15 +174,16 @@ def test_two_predicts_at_once_both_complete(runs, predictor, tmp_path):
 # The model and its card are replaced together
 # --------------------------------------------------------------------------- #
 
-def test_ctrl_c_between_the_two_renames_still_leaves_a_matching_pair(model_path, tmp_path, monkeypatch):
-    """SIGINT right after the first of the two renames is held until the second is done,
-    so the folder never holds a new card beside the old model (which would not load)."""
+def test_ctrl_c_between_the_renames_still_leaves_matching_files(model_path, tmp_path, monkeypatch):
+    """SIGINT right after the first of the three renames (model, weights, card) is held until
+    the last is done, so the folder never holds a new card beside an old model (which would not load)."""
     from smclass import writers
     from smclass.model import load, save
 
     target = tmp_path / "m.joblib"
     shutil.copyfile(model_path, target)
     shutil.copyfile(model_path.with_suffix(".json"), target.with_suffix(".json"))
+    shutil.copyfile(model_path.with_suffix(".npz"), target.with_suffix(".npz"))
     pipeline, _ = load(model_path)
     real_commit, renamed = writers._commit, []
 
@@ -195,7 +196,7 @@ def test_ctrl_c_between_the_two_renames_still_leaves_a_matching_pair(model_path,
     monkeypatch.setattr(writers, "_commit", commit_then_ctrl_c)
     with pytest.raises(KeyboardInterrupt):
         save(pipeline, {"note": "retrained"}, target)
-    assert sorted(renamed) == ["m.joblib", "m.json"]
+    assert sorted(renamed) == ["m.joblib", "m.json", "m.npz"]
     assert json.loads(target.with_suffix(".json").read_text())["note"] == "retrained"
     Predictor.load(target)                                # sha256 in the card matches the model
     assert temp_files(tmp_path) == []

@@ -15,6 +15,7 @@ import sys
 import warnings
 
 import joblib
+import numpy as np
 import pytest
 
 from smclass import Predictor, cli
@@ -288,3 +289,39 @@ def test_other_scikit_learn_major_version_is_refused(tmp_path, model_path, real_
     for command in ("predict", "evaluate"):
         code, _, err = run_main(capsys, command, "--model", path, posts_file, "-q")
         assert code == 1 and err.strip().endswith(expected) and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- #
+# The pickle-free weights file (.npz) that Predictor.load reads
+# --------------------------------------------------------------------------- #
+
+@pytest.fixture
+def model_copy(model_path, tmp_path) -> pathlib.Path:
+    for suffix in (".joblib", ".npz", ".json"):
+        shutil.copyfile(model_path.with_suffix(suffix), tmp_path / f"m{suffix}")
+    return tmp_path / "m.joblib"
+
+
+def test_tampered_weights_are_refused(model_copy):
+    weights = model_copy.with_suffix(".npz")
+    weights.write_bytes(weights.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(ModelError, match=r"m.npz: its sha256 does not match the one in m.json"):
+        Predictor.load(model_copy)
+
+
+def test_without_the_weights_file_the_verified_pickle_is_used(model_copy, model_path):
+    model_copy.with_suffix(".npz").unlink()
+    texts = ["Huge sale today", "@sam thanks, see you soon"]
+    assert np.allclose(Predictor.load(model_copy).p_broadcast(texts), Predictor.load(model_path).p_broadcast(texts))
+
+
+def test_weights_holding_a_pickle_are_not_unpickled(model_copy, real_card, tmp_path):
+    """Even with a card that vouches for it, an .npz holding object arrays is read with allow_pickle=False."""
+    marker = tmp_path / "MARKER"
+    weights = model_copy.with_suffix(".npz")
+    with open(weights, "wb") as handle:
+        np.savez(handle, idf=np.array([Hostile(marker)], dtype=object), coef=np.zeros(4), settings=np.array("{}"))
+    write_card(model_copy, {**real_card, "weights_sha256": sha256_of(weights)})
+    with pytest.raises(ModelError, match=r"m.npz: not a readable smclass weights file"):
+        Predictor.load(model_copy)
+    assert not marker.exists()

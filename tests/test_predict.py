@@ -52,10 +52,28 @@ def test_unusable_posts_get_no_label_and_a_note(predictor, value, note):
     assert predictor.predict([value]) == [None]
 
 
-def test_fast_path_matches_the_sklearn_pipeline(predictor, corpus_records):
+def test_fast_path_matches_the_sklearn_pipeline(predictor, model_path, corpus_records):
+    from smclass.model import load
+
+    pipeline, _ = load(model_path)
     texts = [r["text"] for r in corpus_records[:300]]
-    expected = predictor.pipeline.predict_proba(texts)[:, list(predictor.pipeline.classes_).index("broadcast")]
+    expected = pipeline.predict_proba(texts)[:, list(pipeline.classes_).index("broadcast")]
     assert np.allclose(predictor.p_broadcast(texts), expected)
+    assert np.allclose(Predictor(pipeline).p_broadcast(texts), expected)
+
+
+def test_predicting_needs_no_pickle_and_no_scikit_learn(model_path):
+    """Predictor.load reads the .npz weights only: a fresh process never imports sklearn or joblib."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from smclass import Predictor; "
+        f"p = Predictor.load({str(model_path)!r}); p.predict(['hello there']); "
+        "print(sorted(m for m in ('sklearn', 'joblib', 'pickle_loaded') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_threshold_moves_the_decision(model_path):
