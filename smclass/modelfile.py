@@ -148,10 +148,16 @@ def save(pipeline, card: dict, path) -> dict:
     return full
 
 
-def read_card(path: Path, *, trusted: bool) -> dict:
-    """The verified card of the model file ``path`` (the .joblib); {} when trusted and absent."""
-    if not path.is_file():
-        raise ModelError(f"{path}: no such model file; train one with `smclass train`.")
+def read_card(path: Path, *, trusted: bool, checked: Path | None = None) -> dict:
+    """The card of the model ``path`` (.joblib), verified against the file ``checked``.
+
+    ``checked`` is the file about to be read (default: ``path`` itself); its
+    sha256 must be the one the card records for it. With ``trusted`` a missing
+    or unreadable card is tolerated and nothing is verified ({} is returned).
+    """
+    checked = checked or path
+    if not checked.is_file():
+        raise ModelError(f"{checked}: no such model file; train one with `smclass train`.")
     card_file = card_path_for(path)
     card: dict = {}
     if card_file.is_file():
@@ -161,19 +167,20 @@ def read_card(path: Path, *, trusted: bool) -> dict:
                 raise ValueError
         except (ValueError, UnicodeDecodeError):
             if not trusted:
-                raise ModelError(f"{card_file}: the model card is not valid JSON; refusing to load {path.name}.") from None
+                raise ModelError(f"{card_file}: the model card is not valid JSON; refusing to load {checked.name}.") from None
             card = {}
     elif not trusted:
         raise ModelError(
-            f"{path}: no model card ({card_file.name}) beside it, so its origin cannot be checked; "
+            f"{checked}: no model card ({card_file.name}) beside it, so its origin cannot be checked; "
             "refusing to load it. Use --trust only for a file you trust as much as a program."
         )
     if not trusted:
         if card.get("format") != FORMAT:
-            raise ModelError(f"{card_file} is not an smclass model card; refusing to load {path.name}.")
-        if card.get("sha256") != sha256_of(path):
+            raise ModelError(f"{card_file} is not an smclass model card; refusing to load {checked.name}.")
+        key = "weights_sha256" if checked.suffix == ".npz" else "sha256"
+        if card.get(key) != sha256_of(checked):
             raise ModelError(
-                f"{path}: its sha256 does not match the one in {card_file.name}, so the file was changed "
+                f"{checked}: its sha256 does not match the one in {card_file.name}, so the file was changed "
                 "after smclass wrote it; refusing to load it."
             )
     return card
@@ -202,23 +209,19 @@ def load_pipeline(path, *, trusted: bool = False):
 
 
 def load_weights(path, *, trusted: bool = False) -> tuple[Weights, dict]:
-    """The prediction weights and the card of the model ``path``, without unpickling when possible.
+    """The prediction weights and card of the model ``path`` (.joblib or .npz), without unpickling.
 
-    With a verified card that lists a weights file of matching sha256, only the
-    ``.npz`` is read (no pickle, no scikit-learn). Otherwise the pipeline is
-    loaded as :func:`load_pipeline` would, and its weights taken from it.
+    Reads only the pickle-free ``.npz`` beside the model, after checking its
+    sha256 against the card. A model without one (saved by hand) falls back to
+    :func:`load_pipeline`: the pickle is read only if the card vouches for it,
+    or with ``trusted=True``.
     """
     path = Path(path)
     if path.suffix == ".npz":
         path = path.with_suffix(".joblib")
-    card = read_card(path, trusted=trusted)
     weights_file = weights_path_for(path)      # always the sibling: model files travel together
-    if weights_file.is_file() and card.get("weights_sha256"):
-        if sha256_of(weights_file) != card["weights_sha256"]:
-            raise ModelError(
-                f"{weights_file}: its sha256 does not match the one in {card_path_for(path).name}, so the file "
-                "was changed after smclass wrote it; refusing to load it."
-            )
+    if weights_file.is_file():
+        card = read_card(path, trusted=trusted, checked=weights_file)
         check_versions(card.get("versions") or {}, path)
         return Weights.load(weights_file), card
     pipeline, card = load_pipeline(path, trusted=trusted)
