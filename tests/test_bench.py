@@ -118,7 +118,7 @@ def test_tiny_benchmark_writes_the_report(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--tiny", "--corpus", str(corpus), "--eval-dir", str(eval_dir),
          "--output", str(output), "--skip", "fasttext", "--skip", "embeddings", "--quiet"],
-        cwd=str(ROOT), capture_output=True, text=True, timeout=240,
+        cwd=str(ROOT), capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert output.is_file()
