@@ -162,6 +162,6 @@ def test_fake_corporate_set_is_mapped_and_deduplicated(tmp_path):
 def test_unknown_skip_name_is_refused(tmp_path):
     done = subprocess.run([sys.executable, "-m", "bench", "--tiny", "--skip", "nosuch",
                            "--corpus", str(_write_corpus(tmp_path / "posts.jsonl")), "--output", str(tmp_path / "B.md")],
-                          cwd=str(ROOT), capture_output=True, text=True, timeout=120)
+                          cwd=str(ROOT), capture_output=True, text=True, timeout=600)
     assert done.returncode != 0
     assert "unknown contender" in done.stderr
