@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--holdout", type=float, default=0.2,
                        help="share held out for testing when the data has no split column and no --test (default 0.2; 0 = none)")
     train.add_argument("--output", "-o", default=None, help="model file to write (default: models/smclass.joblib)")
-    train.add_argument("--cv", type=int, default=0, metavar="K", help="also report K-fold cross-validated metrics on the training posts")
+    train.add_argument("--cv", type=int, default=5, metavar="K",
+                       help="report K-fold cross-validated metrics on the training posts (default 5; 0 to skip)")
     train.add_argument("--search", action="store_true", help="choose regularisation and n-gram ranges by 5-fold CV on the training posts")
     train.add_argument("--seed", type=int, default=0, help="random seed (same seed, same data -> identical model)")
     train.add_argument("--threshold", type=float, default=0.5, help="decision threshold on p_broadcast stored in the card (default 0.5)")
@@ -170,7 +171,7 @@ def cmd_train(args) -> int:
     )
     card["test_source"] = test_name
     card = save(pipeline, card, output)
-    log(f"wrote {output} and {Path(output).with_suffix('.json')}")
+    log(f"wrote {output}, {Path(output).with_suffix('.npz').name} and {Path(output).with_suffix('.json').name}")
     if args.json:
         print(json.dumps(card, indent=2, ensure_ascii=False))
         return EXIT_OK

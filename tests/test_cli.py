@@ -45,13 +45,13 @@ def test_train_writes_model_and_card_and_prints_metrics(tmp_path, small_train_fi
 
 
 def test_train_quiet_prints_no_progress(tmp_path, small_train_file):
-    result = run_cli("train", "--data", small_train_file, "--output", tmp_path / "m.joblib", "--quiet")
+    result = run_cli("train", "--data", small_train_file, "--output", tmp_path / "m.joblib", "--quiet", "--cv", "0")
     assert result.returncode == 0 and result.stderr == ""
     assert "stratified hold-out" in result.stdout
 
 
 def test_train_json_prints_the_card(tmp_path, small_train_file):
-    result = run_cli("train", "--data", small_train_file, "--output", tmp_path / "m.joblib", "--json", "-q")
+    result = run_cli("train", "--data", small_train_file, "--output", tmp_path / "m.joblib", "--json", "-q", "--cv", "0")
     card = json.loads(result.stdout)
     assert card["format"] == "smclass-model" and card["test_source"] == "a 20% stratified hold-out"
 
@@ -62,7 +62,9 @@ def test_train_with_no_arguments_uses_the_shipped_corpus(tmp_path):
     assert "Held-out test: the data's test split (921 posts)" in result.stdout
     card = json.loads((tmp_path / "models" / "smclass.json").read_text())
     assert card["training_data"]["rows"] == 3687 and card["test"]["macro_f1"] > 0.85
-    assert (tmp_path / "models" / "smclass.joblib").exists()
+    assert card["cv"]["folds"] == 5 and card["cv"]["n"] == 3687          # CV on the train split by default
+    assert "5-fold cross-validation on the training posts" in result.stdout
+    assert (tmp_path / "models" / "smclass.joblib").exists() and (tmp_path / "models" / "smclass.npz").exists()
 
 
 def test_train_reports_a_wrong_column_in_one_line(tmp_path):
@@ -81,7 +83,7 @@ def test_train_label_map_and_columns(tmp_path, corpus_records):
         writer.writerow(["message", "class"])
         for r in corpus_records[:200]:
             writer.writerow([r["text"], "spam" if r["label"] == "broadcast" else "ham"])
-    result = run_cli("train", "--data", data, "--text-column", "message", "--label-column", "class",
+    result = run_cli("train", "--data", data, "--text-column", "message", "--label-column", "class", "--cv", "0",
                      "--label-map", "spam=broadcast,ham=conversational", "--output", tmp_path / "m.joblib", "-q")
     assert result.returncode == 0, result.stderr
 

@@ -307,7 +307,7 @@ def test_load_posts(case, inputs):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_cli_train(case, inputs, tmp_path, capsys):
     out = tmp_path / "m.joblib"
-    code, stdout, err = run_main(capsys, "train", "--data", inputs[case.name], "--holdout", "0",
+    code, stdout, err = run_main(capsys, "train", "--data", inputs[case.name], "--holdout", "0", "--cv", "0",
                                  "--output", out, "-q")
     expected = case.train or case.load
     if isinstance(expected, Err):
@@ -448,7 +448,7 @@ def test_predictor_empty_batch(predictor):
 @pytest.mark.parametrize("command", ["train", "evaluate", "predict"])
 def test_debug_shows_a_traceback_for_bad_input(command, inputs, model_path, tmp_path, capsys):
     bad = inputs["png-named-csv"]
-    argv = {"train": ["train", "--data", bad, "--output", tmp_path / "m.joblib"],
+    argv = {"train": ["train", "--data", bad, "--output", tmp_path / "m.joblib", "--cv", "0"],
             "evaluate": ["evaluate", "--model", model_path, bad],
             "predict": ["predict", "--model", model_path, bad, "--output", tmp_path / "out.csv"]}[command]
     code, _, err = run_main(capsys, *argv, "--debug", "-q")
