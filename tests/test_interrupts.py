@@ -32,6 +32,10 @@ OLD = b"id,text,label,p_broadcast,note\nold,yesterday's good output,broadcast,0.
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGKILL]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def smclass(*args) -> list[str]:
     return [sys.executable, "-m", "smclass", *map(str, args)]
 
@@ -59,7 +63,10 @@ class Run:
         self.log = folder / "stderr.txt"
         self.signalled = False
         with open(self.log, "wb") as err:
-            self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, cwd=folder)
+            # A run started in the background (as CI may be) inherits SIGINT ignored; give the child
+            # the default disposition a user's terminal would, so Ctrl-C means KeyboardInterrupt.
+            self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, cwd=folder,
+                                         preexec_fn=_default_sigint)
 
     @property
     def stderr(self) -> str:
@@ -180,27 +187,31 @@ def test_ctrl_c_between_the_renames_still_leaves_matching_files(model_path, tmp_
     from smclass import writers
     from smclass.model import load, save
 
-    target = tmp_path / "m.joblib"
-    shutil.copyfile(model_path, target)
-    shutil.copyfile(model_path.with_suffix(".json"), target.with_suffix(".json"))
-    shutil.copyfile(model_path.with_suffix(".npz"), target.with_suffix(".npz"))
-    pipeline, _ = load(model_path)
-    real_commit, renamed = writers._commit, []
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)   # even if pytest runs with SIGINT ignored
+    try:
+        target = tmp_path / "m.joblib"
+        shutil.copyfile(model_path, target)
+        shutil.copyfile(model_path.with_suffix(".json"), target.with_suffix(".json"))
+        shutil.copyfile(model_path.with_suffix(".npz"), target.with_suffix(".npz"))
+        pipeline, _ = load(model_path)
+        real_commit, renamed = writers._commit, []
 
-    def commit_then_ctrl_c(tmp, dest):
-        real_commit(tmp, dest)
-        renamed.append(Path(dest).name)
-        if len(renamed) == 1:
-            signal.raise_signal(signal.SIGINT)
+        def commit_then_ctrl_c(tmp, dest):
+            real_commit(tmp, dest)
+            renamed.append(Path(dest).name)
+            if len(renamed) == 1:
+                signal.raise_signal(signal.SIGINT)
 
-    monkeypatch.setattr(writers, "_commit", commit_then_ctrl_c)
-    with pytest.raises(KeyboardInterrupt):
-        save(pipeline, {"note": "retrained"}, target)
-    assert sorted(renamed) == ["m.joblib", "m.json", "m.npz"]
-    assert json.loads(target.with_suffix(".json").read_text())["note"] == "retrained"
-    Predictor.load(target)                                # sha256 in the card matches the model
-    assert temp_files(tmp_path) == []
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        monkeypatch.setattr(writers, "_commit", commit_then_ctrl_c)
+        with pytest.raises(KeyboardInterrupt):
+            save(pipeline, {"note": "retrained"}, target)
+        assert sorted(renamed) == ["m.joblib", "m.json", "m.npz"]
+        assert json.loads(target.with_suffix(".json").read_text())["note"] == "retrained"
+        Predictor.load(target)                                # sha256 in the card matches the model
+        assert temp_files(tmp_path) == []
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # --------------------------------------------------------------------------- #
