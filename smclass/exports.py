@@ -1030,25 +1030,38 @@ def _read_instagram(src: _Source) -> Iterator[Post]:
 # LinkedIn and Reddit (CSV exports)
 # --------------------------------------------------------------------------- #
 
-def _read_linkedin(src: _Source) -> Iterator[Post]:
-    """Shares.csv: ShareCommentary is the text; an empty one is a bare reshare or media post."""
-    rows = _csv_rows(src, ",", "linkedin")
+def _platform_records(src: _Source, kind: str, platform: str, check_header) -> Iterator[tuple[str, dict | Post]]:
+    """(where, record as a dict) for each row of a platform's CSV export; a malformed row
+    comes as a ready Post with its note instead, so it still gets its output row.
+    ``check_header(header)`` raises when the file is not the export it claims to be."""
+    rows = _csv_rows(src, ",", kind)
     first = next(rows, None)
     if first is None:
         return
     header = first[1]
-    missing = [c for c in ("Date", "ShareCommentary") if c not in header]
-    if missing:
-        raise DataError(f"{src.name}: no column '{missing[0]}' (found: {', '.join(header)}); "
-                        f"is this LinkedIn's Shares.csv?")
+    check_header(header)
     for row_no, row in rows:
         where = f"{src.name}, row {row_no}"
         if isinstance(row, str) or len(row) != len(header):
             note = f"malformed row: {row}" if isinstance(row, str) else \
                 f"malformed row: expected {len(header)} fields, found {len(row)}"
-            yield Post(None, None, None, "linkedin", None, note, {}, where)
+            yield where, Post(None, None, None, platform, None, note, {}, where)
             continue
-        rec = dict(zip(header, row))
+        yield where, dict(zip(header, row))
+
+
+def _read_linkedin(src: _Source) -> Iterator[Post]:
+    """Shares.csv: ShareCommentary is the text; an empty one is a bare reshare or media post."""
+    def check(header):
+        missing = [c for c in ("Date", "ShareCommentary") if c not in header]
+        if missing:
+            raise DataError(f"{src.name}: no column '{missing[0]}' (found: {', '.join(header)}); "
+                            f"is this LinkedIn's Shares.csv?")
+
+    for where, rec in _platform_records(src, "linkedin", "linkedin", check):
+        if isinstance(rec, Post):
+            yield rec
+            continue
         text, note = _text_value(rec.get("ShareCommentary"))
         if text is None:
             note = ("reshare with no commentary" if rec.get("SharedUrl")
@@ -1059,24 +1072,17 @@ def _read_linkedin(src: _Source) -> Iterator[Post]:
 
 def _read_reddit(src: _Source) -> Iterator[Post]:
     """posts.csv (title + body) or comments.csv (body, always a reply)."""
-    rows = _csv_rows(src, ",", "reddit")
-    first = next(rows, None)
-    if first is None:
-        return
-    header = first[1]
-    is_posts = "title" in header
-    if "body" not in header and not is_posts:
-        raise DataError(f"{src.name}: no column 'body' (found: {', '.join(header)}); "
-                        f"is this Reddit's posts.csv or comments.csv?")
-    for row_no, row in rows:
-        where = f"{src.name}, row {row_no}"
-        if isinstance(row, str) or len(row) != len(header):
-            note = f"malformed row: {row}" if isinstance(row, str) else \
-                f"malformed row: expected {len(header)} fields, found {len(row)}"
-            yield Post(None, None, None, "reddit", None, note, {}, where)
-            continue
-        rec = dict(zip(header, row))
-        yield _reddit_post(rec, is_posts, where)
+    is_posts = False
+
+    def check(header):
+        nonlocal is_posts
+        is_posts = "title" in header
+        if "body" not in header and not is_posts:
+            raise DataError(f"{src.name}: no column 'body' (found: {', '.join(header)}); "
+                            f"is this Reddit's posts.csv or comments.csv?")
+
+    for where, rec in _platform_records(src, "reddit", "reddit", check):
+        yield rec if isinstance(rec, Post) else _reddit_post(rec, is_posts, where)
 
 
 def _reddit_post(rec: dict, is_posts: bool, where: str) -> Post:
