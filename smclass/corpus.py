@@ -35,6 +35,7 @@ KINDS = {
     "broadcast": frozenset({
         "promotion", "announcement", "event_promo", "link_share", "job_ad", "contest", "spam",
         "self_promo", "engagement_bait", "newsletter", "appeal", "public_notice",
+        "content", "automated", "activity_report",
     }),
     "conversational": frozenset({
         "customer_care", "reply", "personal", "reaction", "question", "thanks", "congrats",
