@@ -4,7 +4,8 @@ The corpus is written by hand, so these checks guard what a careless edit could
 break: an unknown label, a duplicate id, two posts that are really one, or an
 opening phrase reused so often that the model learns the phrase, not the label.
 Run it on one or more JSONL files: ``python -m smclass.corpus data/posts.jsonl``;
-``--datacard FILE`` prints the count tables of the data card, and
+``--datacard FILE`` prints the count tables of the data card, ``--cues FILE``
+the cue audit (``--no-errors`` for counts only, without fitting models), and
 ``--merge OUT PART...`` merges part files and assigns the fixed test split.
 """
 
@@ -236,6 +237,17 @@ def main(argv: list[str] | None = None) -> int:
     paths = argv if argv is not None else sys.argv[1:]
     if paths[:1] == ["--datacard"] and len(paths) == 2:
         print(datacard_tables(read_jsonl(paths[1])), end="")
+        return 0
+    if paths[:1] == ["--cues"] and len(paths) in (2, 3):
+        from . import cues
+
+        errors = "--no-errors" not in paths
+        file = [p for p in paths[1:] if p != "--no-errors"][0]
+        records = read_jsonl(file)
+        print(cues.report(records, errors=errors, log=lambda m: print(m, file=sys.stderr)), end="")
+        leaning = cues.over_limit(cues.audit([r["text"] for r in records], [r["label"] for r in records]))
+        for row in leaning:
+            print(f"LEANS {row['cue']!r}: {row['lean']:.0%} of its {row['posts']} posts are {row['leans to']}")
         return 0
     if paths[:1] == ["--merge"] and len(paths) >= 3:
         print(f"wrote {merge(paths[2:], paths[1])} posts to {paths[1]}")
