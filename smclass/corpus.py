@@ -6,6 +6,7 @@ opening phrase reused so often that the model learns the phrase, not the label.
 Run it on one or more JSONL files: ``python -m smclass.corpus data/posts.jsonl``;
 ``--datacard FILE`` prints the count tables of the data card, ``--cues FILE``
 the cue audit (``--no-errors`` for counts only, without fitting models), and
+``--agreement CORPUS SECOND`` the two annotations' kappa, and
 ``--merge OUT PART...`` merges part files and assigns the fixed test split.
 """
 
@@ -249,6 +250,15 @@ def main(argv: list[str] | None = None) -> int:
         for row in leaning:
             print(f"LEANS {row['cue']!r}: {row['lean']:.0%} of its {row['posts']} posts are {row['leans to']}")
         return 0
+    if paths[:1] == ["--agreement"] and len(paths) == 3:
+        from . import agreement
+
+        records, rows = read_jsonl(paths[1]), read_jsonl(paths[2])
+        print(agreement.table(records, rows), end="")
+        found = agreement.problems(records, rows)
+        for line in found:
+            print("PROBLEM", line)
+        return 1 if found else 0
     if paths[:1] == ["--merge"] and len(paths) >= 3:
         print(f"wrote {merge(paths[2:], paths[1])} posts to {paths[1]}")
         return 0

@@ -64,17 +64,18 @@ def cross_validate(posts: Posts, k: int, *, seed: int = 0, **params) -> dict:
     return scores
 
 
-def grouped_cross_validate(posts: Posts, groups, *, seed: int = 0, **params) -> dict:
+def grouped_cross_validate(posts: Posts, groups, *, seed: int = 0, pipeline: Pipeline | None = None, **params) -> dict:
     """Scores of out-of-fold predictions when each group (a platform, a writing slice) is held out whole.
 
     Random folds share writers and styles between train and test, so they
     flatter a model that learned a corpus's habits; holding out a whole group
     asks how it does on posts from a source it never saw, which is the user's
-    case. Reports the pooled scores and each group's macro-F1.
+    case. Reports the pooled scores and each group's macro-F1. ``pipeline``
+    replaces the smclass pipeline (for trials of other features).
     """
     groups = np.asarray(groups)
     proba = cross_val_predict(
-        build_pipeline(seed=seed, **params), posts.texts, posts.labels, groups=groups,
+        pipeline if pipeline is not None else build_pipeline(seed=seed, **params), posts.texts, posts.labels, groups=groups,
         cv=LeaveOneGroupOut(), method="predict_proba",
     )
     p = proba[:, sorted(LABELS).index(LABELS[0])]

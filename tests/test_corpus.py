@@ -156,3 +156,39 @@ def test_datacard_counts_match_the_corpus(records):
     card = (CORPUS.parent / "DATACARD.md").read_text(encoding="utf-8")
     start = card.index("<!-- counts:start -->\n") + len("<!-- counts:start -->\n")
     assert card[start : card.index("<!-- counts:end -->")] == datacard_tables(records)
+
+
+# -- issue #10: no surface cue may sort the labels ------------------------------------------------------
+# Cues that lean past the limit and why the spec allows it; anything else over the limit fails.
+CUE_EXCEPTIONS = {"price", "percentage", "discount code"}   # decisive by rule 2 (cues.DECISIVE)
+
+
+def _cue_rows(records):
+    from smclass import cues
+
+    return {r["cue"]: r for r in cues.audit([r["text"] for r in records], [r["label"] for r in records])}
+
+
+def test_links_mentions_and_hashtags_sit_on_both_sides(records):
+    rows = _cue_rows(records)
+    assert rows["link"]["share of conversational"] >= 0.25, "a link in at least 25 % of conversational posts"
+    assert 1 - rows["link"]["share of broadcast"] >= 0.40, "no link in at least 40 % of broadcast posts"
+    assert rows["leading @mention"]["share of broadcast"] >= 0.05, "a leading @mention in at least 5 % of broadcast posts"
+    for label in LABELS:
+        assert rows["hashtag"][f"share of {label}"] >= 0.20, f"hashtags in at least 20 % of {label} posts"
+
+
+def test_no_cue_but_the_decisive_ones_carries_one_label_over_80_percent(records):
+    from smclass import cues
+
+    leaning = {r["cue"]: f"{r['lean']:.0%} {r['leans to']}" for r in cues.over_limit(list(_cue_rows(records).values()))}
+    assert {k: v for k, v in leaning.items() if k not in CUE_EXCEPTIONS} == {}
+
+
+def test_datacard_cue_counts_match_the_corpus(records):
+    from smclass import cues
+
+    card = (CORPUS.parent / "DATACARD.md").read_text(encoding="utf-8")
+    start = card.index("<!-- cues:start -->\n") + len("<!-- cues:start -->\n")
+    section = card[start : card.index("<!-- cues:end -->")]
+    assert section.startswith(cues.report(records, errors=False).rstrip("\n"))
