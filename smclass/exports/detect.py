@@ -1,0 +1,127 @@
+"""Name the input format from the file name and its first bytes, so users rarely need --format."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+from smclass.errors import DataError
+from .linkedin import _LINKEDIN_COLUMNS
+from .records import _SNIFF
+from .reddit import _REDDIT_COLUMNS
+from .sources import _decode_head, _stdin_peek
+from .x import _archive_tweet_files
+
+
+def detect_format(path: str | Path) -> str:
+    """Name the format from the file name and its first bytes, so users rarely need --format."""
+    if str(path) == "-":
+        return _sniff_stream_format(_stdin_peek())
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"{p} does not exist.")
+    if p.is_dir():
+        if _archive_tweet_files(p):
+            return "x"
+        raise DataError(f"{p.name} is a folder but not an X archive (no data/tweets.js inside).")
+    with open(p, "rb") as fh:
+        head = fh.read(_SNIFF)
+    return _detect_from(p.name, head)
+
+
+def _detect_from(name: str, head: bytes) -> str:
+    """The extension picks the family; the content picks the flavour (or decides alone)."""
+    low = name.lower()
+    text = _decode_head(head)
+    stripped = text.lstrip()
+    if low.endswith((".parquet", ".pq")):
+        return "parquet"
+    if low.endswith((".zip", ".js")):
+        return "x"
+    if low.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if low.endswith(".json"):
+        return _json_flavour(low, text)
+    if low.endswith((".tsv", ".tab")):
+        return "tsv"
+    if low.endswith(".csv"):
+        return _csv_flavour(text)
+    if low.endswith(".txt"):
+        return "text"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"PK\x03\x04") or stripped.startswith("window.YTD"):
+        return "x"
+    if stripped[:1] in ("[", "{"):
+        return _json_flavour(low, text)
+    return _delimited_flavour(text) or "text"
+
+
+def _delimited_flavour(text: str) -> str | None:
+    """Without an extension, call it CSV/TSV only when the header names a text column we know."""
+    first = text.lstrip("\ufeff").partition("\n")[0].rstrip("\r")
+    for delimiter, fmt in (("\t", "tsv"), (",", "csv")):
+        fields = {f.strip().strip('"') for f in first.split(delimiter)}
+        if len(fields) > 1 and ("text" in fields or _LINKEDIN_COLUMNS <= fields
+                                or _REDDIT_COLUMNS <= fields):
+            return _csv_flavour(text) if fmt == "csv" else fmt
+    return None
+
+
+def _json_flavour(low: str, text: str) -> str:
+    """Tell the JSON-shaped platform files apart by their telltale keys near the start."""
+    stripped = text.lstrip()
+    if stripped.startswith("{") and _first_line_is_object(stripped):
+        return "jsonl"
+    if low.startswith("your_posts"):  # your_posts_1.json, your_posts__check_ins_..._1.json
+        return "facebook"
+    if re.fullmatch(r"posts_\d+\.json", low):
+        return "instagram"
+    if low == "outbox.json" or (stripped.startswith("{") and (
+            re.search(r'"orderedItems"\s*:', text) or re.search(r'"type"\s*:\s*"OrderedCollection"', text))):
+        return "mastodon"
+    if stripped.startswith("["):
+        if re.search(r'"media"\s*:\s*\[', text) and '"creation_timestamp"' in text:
+            return "instagram"
+        if re.search(r'"timestamp"\s*:\s*\d', text) and re.search(r'"(data|attachments)"\s*:', text):
+            return "facebook"
+    return "json"
+
+
+def _first_line_is_object(text: str) -> bool:
+    """A '{' file whose first line is a whole object followed by more lines is JSON Lines."""
+    first, sep, rest = text.partition("\n")
+    if not sep or not rest.strip():
+        return False
+    try:
+        return isinstance(json.loads(first), dict)
+    except ValueError:
+        return False
+
+
+def _csv_flavour(text: str) -> str:
+    """LinkedIn and Reddit ship plain CSVs; their header row is what identifies them."""
+    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    try:
+        header = {h.strip() for h in next(csv.reader([first]))}
+    except (csv.Error, StopIteration):
+        return "csv"
+    if _LINKEDIN_COLUMNS <= header:
+        return "linkedin"
+    if _REDDIT_COLUMNS <= header and ({"title", "body"} & header):
+        return "reddit"
+    return "csv"
+
+
+def _sniff_stream_format(head: bytes) -> str:
+    """Stdin has no name, so only its first characters can decide."""
+    text = _decode_head(head).lstrip()
+    if text.startswith("window.YTD"):
+        return "x"
+    if text.startswith("{"):
+        return "jsonl"
+    if text.startswith("["):
+        return "json"
+    return "text"

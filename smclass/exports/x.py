@@ -1,0 +1,131 @@
+"""X / Twitter archive: tweets.js files, the archive folder and its zip."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+from smclass.errors import DataError
+from .jsonstream import _JsonStream
+from .records import Post, _BLOCK, _extra, _id_value, _iso_any, _not_object, _text_value
+from .sources import _BlockReader, _Source
+
+
+_TWEET_FILE = re.compile(r"^tweets?(?:-part(\d+))?\.js$")
+
+
+_YTD_PREFIX = re.compile(r"window\.YTD\.(\w+)\.part(\d+)\s*=\s*")
+
+
+_YTD_TWEET_KINDS = {"tweets", "tweet", "deleted_tweets", "community_tweet"}
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
+
+
+def _x_time(value) -> str | None:
+    """'Wed Mar 06 14:02:11 +0000 2024' to ISO, without depending on the C locale."""
+    if not isinstance(value, str):
+        return None
+    parts = value.split()
+    if len(parts) != 6 or parts[1] not in _MONTHS:
+        return _iso_any(value)
+    try:
+        h, mi, s = (int(x) for x in parts[3].split(":"))
+        off = parts[4]
+        sign = -1 if off.startswith("-") else 1
+        tz = timezone(sign * timedelta(hours=int(off[1:3]), minutes=int(off[3:5])))
+        dt = datetime(int(parts[5]), _MONTHS[parts[1]], int(parts[2]), h, mi, s, tzinfo=tz)
+    except (ValueError, IndexError):
+        return None
+    return dt.isoformat()
+
+
+def _x_unescape(text: str) -> str:
+    """X escapes exactly &, < and > in full_text; undo only those, &amp; last."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _tweet_post(item, where: str) -> Post:
+    """One archive element ({"tweet": {...}} or a bare tweet) as a Post."""
+    if not isinstance(item, dict):
+        return _not_object(where, "x")
+    tweet = item.get("tweet", item) if isinstance(item.get("tweet", item), dict) else item
+    raw = tweet.get("full_text", tweet.get("text"))
+    text, note = _text_value(raw)
+    if text is not None:
+        text = _x_unescape(text)
+    reply_keys = ("in_reply_to_status_id_str", "in_reply_to_status_id",
+                  "in_reply_to_user_id_str", "in_reply_to_screen_name")
+    is_reply = any(tweet.get(k) not in (None, "") for k in reply_keys)
+    tid = tweet.get("id_str", tweet.get("id"))
+    return Post(_id_value(tid), text, _x_time(tweet.get("created_at")), "x", is_reply, note,
+                _extra(tweet, {"full_text", "text", "id_str"}), where)
+
+
+def _read_x_stream(src: _Source) -> Iterator[Post]:
+    """A tweets.js: strip the 'window.YTD.tweets.partN =' prefix, then stream the array."""
+    stream = _JsonStream(_BlockReader(src, "x"), src.name)
+    if stream.startswith("window.YTD"):
+        while "=" not in stream.buf[stream.pos:stream.pos + 200] and stream._fill():
+            pass
+        m = _YTD_PREFIX.match(stream.buf, stream.pos)
+        if not m:
+            raise DataError(f"{src.name} starts with an unknown 'window.YTD' prefix; "
+                            f"expected 'window.YTD.tweets.part0 = [...]'.")
+        if m.group(1) not in _YTD_TWEET_KINDS:
+            raise DataError(f"{src.name} holds 'window.YTD.{m.group(1)}' data, not tweets; "
+                            f"pass data/tweets.js from the archive.")
+        stream.pos = m.end()
+    elif stream.peek() != "[":
+        start = (stream.buf[stream.pos:stream.pos + 30].splitlines() or [""])[0]
+        raise DataError(f"{src.name} does not look like an X archive tweets file: it starts with "
+                        f"'{start}', not 'window.YTD.tweets.part0 = ['.")
+    for number, item in enumerate(stream.array(), start=1):
+        yield _tweet_post(item, f"{src.name}, post {number}")
+
+
+def _tweet_part(name: str) -> int | None:
+    """Part number of data/tweets.js (0) or data/tweets-partN.js (N); None for other files."""
+    m = _TWEET_FILE.match(name)
+    if not m:
+        return None
+    return int(m.group(1) or 0)
+
+
+def _archive_tweet_files(folder: Path) -> list[Path]:
+    """tweets*.js inside an unpacked archive (its data/ folder or the archive root), in part order."""
+    data = folder / "data" if (folder / "data").is_dir() else folder
+    found = [(_tweet_part(f.name), f) for f in data.iterdir() if f.is_file()]
+    return [f for part, f in sorted((x for x in found if x[0] is not None), key=lambda x: x[0])]
+
+
+def _read_x_archive(p: Path, opts: dict) -> Iterator[Post]:
+    """The whole archive, as a folder or a .zip read in place (never extracted to disk)."""
+    if p.is_dir():
+        files = _archive_tweet_files(p)
+        if not files:
+            raise DataError(f"{p.name} is a folder but not an X archive (no data/tweets.js inside).")
+        for f in files:
+            with open(f, "rb") as fh:
+                yield from _read_x_stream(_Source(fh, f.name, opts["encoding"], opts))
+        return
+    try:
+        zf = zipfile.ZipFile(p)
+    except zipfile.BadZipFile:
+        raise DataError(f"{p.name} is not a valid zip file.") from None
+    with zf:
+        members = [(_tweet_part(Path(n).name), n) for n in zf.namelist()
+                   if re.search(r"(^|/)data/[^/]+$", n)]
+        members = sorted((m for m in members if m[0] is not None), key=lambda m: m[0])
+        if not members:
+            raise DataError(f"{p.name} is not an X archive (no data/tweets.js inside).")
+        for _, name in members:
+            with zf.open(name) as raw:
+                fh = io.BufferedReader(raw, buffer_size=_BLOCK)
+                yield from _read_x_stream(_Source(fh, Path(name).name, opts["encoding"], opts))
