@@ -17,13 +17,13 @@ reddit), the generic formats in ``generic``, and the shared streaming pieces:
 
 from __future__ import annotations
 
-import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 from smclass.errors import DataError, UsageError
 
-from .detect import _sniff_stream_format, detect_format
+from .archives import Archive, is_archive_file
+from .detect import _sniff_stream_format, archive_platform, detect_format
 from .facebook import _read_facebook
 from .generic import _read_csv, _read_json, _read_jsonl, _read_parquet, _read_text, _read_tsv
 from .instagram import _read_instagram
@@ -32,7 +32,8 @@ from .mastodon import _read_mastodon, html_to_text
 from .records import Post, fix_mojibake
 from .reddit import _read_reddit
 from .sources import _bom_encoding, _Source, _stdin_head  # noqa: F401  (_bom_encoding: data.py)
-from .x import _read_x_archive, _read_x_stream
+from .platforms import PLATFORMS
+from .x import _read_x_stream
 
 
 FORMATS = ("x", "facebook", "instagram", "linkedin", "mastodon", "reddit",
@@ -63,12 +64,12 @@ def _read_stdin(fmt: str | None, opts: dict) -> Iterator[Post]:
 
 def _read_path(p: Path, fmt: str | None, opts: dict) -> Iterator[Post]:
     """Open the file (or archive folder/zip) and dispatch to the reader for its format."""
-    fmt = fmt or detect_format(p)
-    if fmt == "x" and (p.is_dir() or zipfile.is_zipfile(p)):
-        yield from _read_x_archive(p, opts)
+    if not p.exists():
+        raise DataError(f"{p} does not exist.")
+    if p.is_dir() or _is_archive(p):
+        yield from _read_archive(p, fmt, opts)
         return
-    if p.is_dir():
-        raise DataError(f"{p.name} is a folder; pass a file inside it.")
+    fmt = fmt or detect_format(p)
     if fmt == "parquet":
         yield from _read_parquet(p, opts)
         return
@@ -76,6 +77,23 @@ def _read_path(p: Path, fmt: str | None, opts: dict) -> Iterator[Post]:
         if not fh.peek(1):
             raise DataError(f"{p.name} is empty.")
         yield from _READERS[fmt](_Source(fh, p.name, opts["encoding"], opts))
+
+
+def _is_archive(p: Path) -> bool:
+    with open(p, "rb") as fh:
+        return is_archive_file(p, fh.read(512))
+
+
+def _read_archive(p: Path, fmt: str | None, opts: dict) -> Iterator[Post]:
+    """A platform download as a folder, zip or tar: its posts files in order, never extracted."""
+    with Archive(p) as archive:
+        platform, members = archive_platform(archive, fmt)
+        reader = PLATFORMS[platform].read
+        for member in members:
+            with archive.open(member) as fh:
+                if not fh.peek(1):
+                    raise DataError(f"{p.name}: {member} is empty.")
+                yield from reader(_Source(fh, PurePosixPath(member).name, opts["encoding"], opts))
 
 
 _READERS = {

@@ -7,12 +7,13 @@ import json
 import re
 from pathlib import Path
 
-from smclass.errors import DataError
+from smclass.errors import DataError, UsageError
+from .archives import Archive, is_archive_file
 from .linkedin import _LINKEDIN_COLUMNS
+from .platforms import PLATFORMS
 from .records import _SNIFF
 from .reddit import _REDDIT_COLUMNS
 from .sources import _decode_head, _stdin_peek
-from .x import _archive_tweet_files
 
 
 def detect_format(path: str | Path) -> str:
@@ -23,12 +24,39 @@ def detect_format(path: str | Path) -> str:
     if not p.exists():
         raise DataError(f"{p} does not exist.")
     if p.is_dir():
-        if _archive_tweet_files(p):
-            return "x"
-        raise DataError(f"{p.name} is a folder but not an X archive (no data/tweets.js inside).")
+        with Archive(p) as archive:
+            return archive_platform(archive)[0]
     with open(p, "rb") as fh:
         head = fh.read(_SNIFF)
+    if is_archive_file(p, head):
+        with Archive(p) as archive:
+            return archive_platform(archive)[0]
     return _detect_from(p.name, head)
+
+
+def archive_platform(archive: Archive, forced: str | None = None) -> tuple[str, list[str]]:
+    """Which platform's download this is, from its layout, and the members holding its posts."""
+    names = archive.members()
+    kind = "folder" if archive.path.is_dir() else "archive"
+    if forced is not None:
+        if forced not in PLATFORMS:
+            raise UsageError(f"{archive.name} is a {kind}; --input-format {forced} reads single files "
+                             f"(choose one of: {', '.join(PLATFORMS)}, or pass a file inside it).")
+        members = PLATFORMS[forced].archive_members(names)
+        if not members:
+            raise DataError(f"{archive.name} is not a {forced} export (no {PLATFORMS[forced].LAYOUT} "
+                            f"inside).")
+        return forced, members
+    found = {name: m.archive_members(names) for name, m in PLATFORMS.items()}
+    found = {name: members for name, members in found.items() if members}
+    if not found:
+        looked = ", ".join(m.LAYOUT for m in PLATFORMS.values())
+        raise DataError(f"{archive.name} is a {kind} but not a platform export smclass knows "
+                        f"(looked for {looked}); pass the posts file itself.")
+    if len(found) > 1:
+        raise DataError(f"{archive.name} holds exports of several platforms ({', '.join(found)}); "
+                        f"choose one with --input-format.")
+    return next(iter(found.items()))
 
 
 def _detect_from(name: str, head: bytes) -> str:
@@ -38,7 +66,7 @@ def _detect_from(name: str, head: bytes) -> str:
     stripped = text.lstrip()
     if low.endswith((".parquet", ".pq")):
         return "parquet"
-    if low.endswith((".zip", ".js")):
+    if low.endswith(".js"):
         return "x"
     if low.endswith((".jsonl", ".ndjson")):
         return "jsonl"
@@ -52,7 +80,7 @@ def _detect_from(name: str, head: bytes) -> str:
         return "text"
     if head.startswith(b"PAR1"):
         return "parquet"
-    if head.startswith(b"PK\x03\x04") or stripped.startswith("window.YTD"):
+    if stripped.startswith("window.YTD"):
         return "x"
     if stripped[:1] in ("[", "{"):
         return _json_flavour(low, text)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 import json
 from typing import Iterator
 
+from .archives import in_part_order
 from .jsonstream import _json_items
 from .records import Post, _extra, _fix_deep, _iso_utc, _not_object
 from .sources import _Source
@@ -40,3 +42,17 @@ def _read_facebook(src: _Source) -> Iterator[Post]:
     """your_posts_1.json: a list of posts (or an object holding one), text under data[].post."""
     for number, item in enumerate(_json_items(src, "facebook"), start=1):
         yield _facebook_post(item, f"{src.name}, post {number}")
+
+
+NAME = "facebook"
+LAYOUT = "your_posts_1.json"
+
+
+def archive_members(names: list[str]) -> list[str]:
+    """your_posts_1.json, your_posts__check_ins__photos_and_videos_1.json... wherever they sit
+    (posts/ in older downloads, your_activity_across_facebook/posts/ in newer ones)."""
+    return in_part_order([n for n in names
+                          if (b := PurePosixPath(n).name.lower()).startswith("your_posts") and b.endswith(".json")])
+
+
+read = _read_facebook

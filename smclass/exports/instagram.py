@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePosixPath
 from typing import Iterator
 
+from .archives import in_part_order
 from .jsonstream import _json_items
 from .records import Post, _extra, _fix_deep, _iso_utc, _not_object, _text_value
 from .sources import _Source
@@ -32,3 +35,17 @@ def _read_instagram(src: _Source) -> Iterator[Post]:
     """content/posts_1.json: caption is the post title, or the first media item's title."""
     for number, item in enumerate(_json_items(src, "instagram"), start=1):
         yield _instagram_post(item, f"{src.name}, post {number}")
+
+
+NAME = "instagram"
+LAYOUT = "content/posts_1.json"
+
+
+def archive_members(names: list[str]) -> list[str]:
+    """posts_N.json under content/ (or media/), at the root or in your_instagram_activity/."""
+    return in_part_order([n for n in names
+                          if re.fullmatch(r"posts_\d+\.json", PurePosixPath(n).name.lower())
+                          and PurePosixPath(n).parent.name.lower() in ("content", "media")])
+
+
+read = _read_instagram

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Iterator
 
 from smclass.errors import DataError
+from .archives import in_part_order
 from .csvrows import _platform_records
 from .records import Post, _extra, _iso_plain_utc, _text_value
 from .sources import _Source
@@ -31,3 +33,15 @@ def _read_linkedin(src: _Source) -> Iterator[Post]:
                     else "media-only post (no text)" if rec.get("MediaUrl") else "post has no text")
         yield Post(rec.get("ShareLink") or None, text, _iso_plain_utc(rec.get("Date")), "linkedin",
                    False, note, _extra(rec, {"ShareCommentary", "ShareLink"}), where)
+
+
+NAME = "linkedin"
+LAYOUT = "Shares.csv"
+
+
+def archive_members(names: list[str]) -> list[str]:
+    """Shares.csv at the root of the data export (Basic_ or Complete_LinkedInDataExport_*.zip)."""
+    return in_part_order([n for n in names if PurePosixPath(n).name.lower() == "shares.csv"])
+
+
+read = _read_linkedin

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from html.parser import HTMLParser
 from typing import Iterator
 
+from .archives import in_part_order
 from .jsonstream import _json_items
 from .records import Post, _extra, _id_value, _iso_any, _not_object, _text_value
 from .sources import _Source
@@ -83,3 +85,15 @@ def _read_mastodon(src: _Source) -> Iterator[Post]:
     """outbox.json: an OrderedCollection whose orderedItems are Create/Announce activities."""
     for number, item in enumerate(_json_items(src, "mastodon", "orderedItems"), start=1):
         yield _mastodon_post(item, f"{src.name}, post {number}")
+
+
+NAME = "mastodon"
+LAYOUT = "outbox.json"
+
+
+def archive_members(names: list[str]) -> list[str]:
+    """outbox.json at the root of the archive-*.tar.gz (beside actor.json and likes.json)."""
+    return in_part_order([n for n in names if PurePosixPath(n).name.lower() == "outbox.json"])
+
+
+read = _read_mastodon

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Iterator
 
 from smclass.errors import DataError
@@ -43,3 +44,17 @@ def _reddit_post(rec: dict, is_posts: bool, where: str) -> Post:
         note = "deleted or removed"
     return Post(rec.get("id") or None, text, _iso_plain_utc(rec.get("date")), "reddit",
                 not is_posts, note, _extra(rec, {"id", "title", "body"}), where)
+
+
+NAME = "reddit"
+LAYOUT = "posts.csv or comments.csv"
+
+
+def archive_members(names: list[str]) -> list[str]:
+    """posts.csv and comments.csv in the flat export_<user>_<date>.zip (posts first)."""
+    wanted = {"posts.csv": 0, "comments.csv": 1}
+    found = [n for n in names if PurePosixPath(n).name.lower() in wanted]
+    return sorted(found, key=lambda n: (str(PurePosixPath(n).parent), wanted[PurePosixPath(n).name.lower()]))
+
+
+read = _read_reddit

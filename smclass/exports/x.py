@@ -1,17 +1,15 @@
-"""X / Twitter archive: tweets.js files, the archive folder and its zip."""
+"""X / Twitter: the archive's data/tweets.js and tweets-partN.js files."""
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Iterator
 
 from smclass.errors import DataError
 from .jsonstream import _JsonStream
-from .records import Post, _BLOCK, _extra, _id_value, _iso_any, _not_object, _text_value
+from .records import Post, _extra, _id_value, _iso_any, _not_object, _text_value
 from .sources import _BlockReader, _Source
 
 
@@ -98,34 +96,19 @@ def _tweet_part(name: str) -> int | None:
     return int(m.group(1) or 0)
 
 
-def _archive_tweet_files(folder: Path) -> list[Path]:
-    """tweets*.js inside an unpacked archive (its data/ folder or the archive root), in part order."""
-    data = folder / "data" if (folder / "data").is_dir() else folder
-    found = [(_tweet_part(f.name), f) for f in data.iterdir() if f.is_file()]
-    return [f for part, f in sorted((x for x in found if x[0] is not None), key=lambda x: x[0])]
+NAME = "x"
+LAYOUT = "data/tweets.js"
 
 
-def _read_x_archive(p: Path, opts: dict) -> Iterator[Post]:
-    """The whole archive, as a folder or a .zip read in place (never extracted to disk)."""
-    if p.is_dir():
-        files = _archive_tweet_files(p)
-        if not files:
-            raise DataError(f"{p.name} is a folder but not an X archive (no data/tweets.js inside).")
-        for f in files:
-            with open(f, "rb") as fh:
-                yield from _read_x_stream(_Source(fh, f.name, opts["encoding"], opts))
-        return
-    try:
-        zf = zipfile.ZipFile(p)
-    except zipfile.BadZipFile:
-        raise DataError(f"{p.name} is not a valid zip file.") from None
-    with zf:
-        members = [(_tweet_part(Path(n).name), n) for n in zf.namelist()
-                   if re.search(r"(^|/)data/[^/]+$", n)]
-        members = sorted((m for m in members if m[0] is not None), key=lambda m: m[0])
-        if not members:
-            raise DataError(f"{p.name} is not an X archive (no data/tweets.js inside).")
-        for _, name in members:
-            with zf.open(name) as raw:
-                fh = io.BufferedReader(raw, buffer_size=_BLOCK)
-                yield from _read_x_stream(_Source(fh, Path(name).name, opts["encoding"], opts))
+def archive_members(names: list[str]) -> list[str]:
+    """tweets.js and tweets-partN.js in the archive's data/ folder (or its root), in part order."""
+    found = []
+    for name in names:
+        path = PurePosixPath(name)
+        part = _tweet_part(path.name)
+        if part is not None and (path.parent.name == "data" or str(path.parent) == "."):
+            found.append((str(path.parent), part, name))
+    return [name for _, _, name in sorted(found)]
+
+
+read = _read_x_stream
