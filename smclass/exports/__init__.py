@@ -29,7 +29,7 @@ from .generic import _read_csv, _read_json, _read_jsonl, _read_parquet, _read_te
 from .instagram import _read_instagram
 from .linkedin import _read_linkedin
 from .mastodon import _read_mastodon, html_to_text
-from .records import Post, fix_mojibake
+from .records import Post, _scrub, fix_mojibake
 from .reddit import _read_reddit
 from .sources import _bom_encoding, _Source, _stdin_head  # noqa: F401  (_bom_encoding: data.py)
 from .platforms import PLATFORMS
@@ -40,12 +40,23 @@ FORMATS = ("x", "facebook", "instagram", "linkedin", "mastodon", "reddit",
            "csv", "tsv", "jsonl", "json", "parquet", "text")
 
 
-def read_posts(path, *, format=None, text_column=None, id_column=None,
-               encoding=None) -> Iterator[Post]:
-    """Yield one Post per record of ``path`` ("-" is stdin), streaming, in file order."""
+def read_posts(path, *, format=None, text_column=None, id_column=None, encoding=None,
+               date_column=None, account_column=None, dayfirst=False, sheet=None,
+               include_shares=False) -> Iterator[Post]:
+    """Yield one Post per record of ``path`` ("-" is stdin), streaming, in file order.
+
+    Column names (``text_column``, ``id_column``, ``date_column``, ``account_column``)
+    match case-insensitively; without ``text_column`` a generic file's text column
+    is found among common names (text, Message, Post, Caption...). Dates are read
+    month first ("05/02/2024" is May 2) unless ``dayfirst``. ``sheet`` picks an
+    .xlsx sheet (default: the first). Shares of someone else's post (X retweets)
+    keep their text only with ``include_shares``.
+    """
     if format is not None and format not in FORMATS:
         raise UsageError(f"Unknown input format '{format}'; use one of: {', '.join(FORMATS)}.")
-    opts = dict(text_column=text_column, id_column=id_column, encoding=encoding)
+    opts = dict(text_column=text_column, id_column=id_column, encoding=encoding,
+                date_column=date_column, account_column=account_column, dayfirst=dayfirst,
+                sheet=sheet, include_shares=include_shares)
     if str(path) == "-":
         return _read_stdin(format, opts)
     return _read_path(Path(path), format, opts)
@@ -56,10 +67,10 @@ def _read_stdin(fmt: str | None, opts: dict) -> Iterator[Post]:
     head, stream = _stdin_head()
     if not head:
         raise DataError("stdin is empty.")
-    fmt = fmt or _sniff_stream_format(head)
+    fmt = fmt or _sniff_stream_format(head, opts["text_column"])
     if fmt == "parquet":
         raise UsageError("Parquet cannot be read from stdin; pass the file path instead.")
-    yield from _READERS[fmt](_Source(stream, "stdin", opts["encoding"], opts))
+    yield from _reader(fmt)(_Source(stream, "stdin", opts["encoding"], opts))
 
 
 def _read_path(p: Path, fmt: str | None, opts: dict) -> Iterator[Post]:
@@ -69,14 +80,25 @@ def _read_path(p: Path, fmt: str | None, opts: dict) -> Iterator[Post]:
     if p.is_dir() or _is_archive(p):
         yield from _read_archive(p, fmt, opts)
         return
-    fmt = fmt or detect_format(p)
+    fmt = fmt or detect_format(p, text_column=opts["text_column"])
     if fmt == "parquet":
         yield from _read_parquet(p, opts)
         return
     with open(p, "rb") as fh:
         if not fh.peek(1):
             raise DataError(f"{p.name} is empty.")
-        yield from _READERS[fmt](_Source(fh, p.name, opts["encoding"], opts))
+        yield from _reader(fmt)(_Source(fh, p.name, opts["encoding"], opts))
+
+
+_JSON_FORMATS = {"x", "facebook", "instagram", "mastodon", "json", "jsonl"}
+
+
+def _reader(fmt: str):
+    """The reader for ``fmt``; JSON can hold lone surrogates, so its Posts are scrubbed."""
+    read = _READERS[fmt]
+    if fmt in _JSON_FORMATS:
+        return lambda src: _scrub(read(src))
+    return read
 
 
 def _is_archive(p: Path) -> bool:
@@ -88,7 +110,7 @@ def _read_archive(p: Path, fmt: str | None, opts: dict) -> Iterator[Post]:
     """A platform download as a folder, zip or tar: its posts files in order, never extracted."""
     with Archive(p) as archive:
         platform, members = archive_platform(archive, fmt)
-        reader = PLATFORMS[platform].read
+        reader = _reader(platform)
         for member in members:
             with archive.open(member) as fh:
                 if not fh.peek(1):

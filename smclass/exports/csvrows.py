@@ -6,7 +6,7 @@ import csv
 from typing import Iterator
 
 from smclass.errors import DataError
-from .records import Post
+from .records import MAX_RECORD_BYTES, Post
 from .sources import _Source, _lines
 
 
@@ -30,7 +30,7 @@ class _Tracked:
 
 def _csv_rows(src: _Source, delimiter: str, kind: str) -> Iterator[tuple[int, list | str]]:
     """(row number, fields) with the header as row 1, like a spreadsheet; csv errors become notes."""
-    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # posts can be long
+    csv.field_size_limit(MAX_RECORD_BYTES)  # posts can be long, but not without bound
     lines = _Tracked(_lines(src, kind))
     reader = csv.reader(lines, delimiter=delimiter, strict=False)
     row_no = 0

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from smclass.errors import DataError, UsageError
 from .archives import Archive, is_archive_file
+from .columns import looks_like_header
 from .linkedin import _LINKEDIN_COLUMNS
 from .platforms import PLATFORMS
 from .records import _SNIFF
@@ -16,10 +17,14 @@ from .reddit import _REDDIT_COLUMNS
 from .sources import _decode_head, _stdin_peek
 
 
-def detect_format(path: str | Path) -> str:
-    """Name the format from the file name and its first bytes, so users rarely need --format."""
+def detect_format(path: str | Path, *, text_column: str | None = None) -> str:
+    """Name the format from the file name and its first bytes, so users rarely need --format.
+
+    A .txt file or stdin whose first row names a text column (``text``, ``Message``...,
+    or ``text_column``) and whose next rows have as many fields is a table, not text.
+    """
     if str(path) == "-":
-        return _sniff_stream_format(_stdin_peek())
+        return _sniff_stream_format(_stdin_peek(), text_column)
     p = Path(path)
     if not p.exists():
         raise DataError(f"{p} does not exist.")
@@ -31,7 +36,7 @@ def detect_format(path: str | Path) -> str:
     if is_archive_file(p, head):
         with Archive(p) as archive:
             return archive_platform(archive)[0]
-    return _detect_from(p.name, head)
+    return _detect_from(p.name, head, text_column)
 
 
 def archive_platform(archive: Archive, forced: str | None = None) -> tuple[str, list[str]]:
@@ -59,7 +64,7 @@ def archive_platform(archive: Archive, forced: str | None = None) -> tuple[str, 
     return next(iter(found.items()))
 
 
-def _detect_from(name: str, head: bytes) -> str:
+def _detect_from(name: str, head: bytes, text_column: str | None = None) -> str:
     """The extension picks the family; the content picks the flavour (or decides alone)."""
     low = name.lower()
     text = _decode_head(head)
@@ -77,24 +82,39 @@ def _detect_from(name: str, head: bytes) -> str:
     if low.endswith(".csv"):
         return _csv_flavour(text)
     if low.endswith(".txt"):
-        return "text"
+        return _delimited_flavour(text, text_column) or "text"
     if head.startswith(b"PAR1"):
         return "parquet"
     if stripped.startswith("window.YTD"):
         return "x"
     if stripped[:1] in ("[", "{"):
         return _json_flavour(low, text)
-    return _delimited_flavour(text) or "text"
+    return _delimited_flavour(text, text_column) or "text"
 
 
-def _delimited_flavour(text: str) -> str | None:
-    """Without an extension, call it CSV/TSV only when the header names a text column we know."""
-    first = text.lstrip("\ufeff").partition("\n")[0].rstrip("\r")
-    for delimiter, fmt in (("\t", "tsv"), (",", "csv")):
-        fields = {f.strip().strip('"') for f in first.split(delimiter)}
-        if len(fields) > 1 and ("text" in fields or _LINKEDIN_COLUMNS <= fields
-                                or _REDDIT_COLUMNS <= fields):
-            return _csv_flavour(text) if fmt == "csv" else fmt
+def _delimited_flavour(text: str, text_column: str | None = None) -> str | None:
+    """Call it CSV/TSV only when the header names a text column (or a platform's columns)
+    and the rows after it, as far as the sniffed prefix shows, have as many fields."""
+    body = text.lstrip("\ufeff")
+    lines = re.split(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)", body)
+    complete = [ln for ln in lines[:-1]] if len(lines) > 1 else lines
+    first = complete[0].rstrip("\r\n") if complete else ""
+    for delimiter, fmt in (("\t", "tsv"), (",", "csv"), (";", "csv"), ("|", "csv")):
+        if delimiter not in first:
+            continue
+        try:
+            rows = list(csv.reader(complete, delimiter=delimiter))
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        fields = {f.strip().strip('"') for f in rows[0]}
+        if not (looks_like_header(rows[0], text_column) or _LINKEDIN_COLUMNS <= fields
+                or _REDDIT_COLUMNS <= fields):
+            continue
+        width = len(rows[0])
+        if all(len(r) == width for r in rows[1:] if r):
+            return _csv_flavour(text) if delimiter == "," else fmt
     return None
 
 
@@ -143,13 +163,14 @@ def _csv_flavour(text: str) -> str:
     return "csv"
 
 
-def _sniff_stream_format(head: bytes) -> str:
+def _sniff_stream_format(head: bytes, text_column: str | None = None) -> str:
     """Stdin has no name, so only its first characters can decide."""
-    text = _decode_head(head).lstrip()
+    raw = _decode_head(head)
+    text = raw.lstrip()
     if text.startswith("window.YTD"):
         return "x"
     if text.startswith("{"):
         return "jsonl"
     if text.startswith("["):
         return "json"
-    return "text"
+    return _delimited_flavour(raw, text_column) or "text"

@@ -8,7 +8,7 @@ from typing import Iterator
 
 from .archives import in_part_order
 from .jsonstream import _json_items
-from .records import Post, _extra, _fix_deep, _iso_utc, _not_object
+from .records import Post, _safe_post, _extra, _fix_deep, _iso_utc, _not_object
 from .sources import _Source
 
 
@@ -41,7 +41,7 @@ def _facebook_post(item, where: str) -> Post:
 def _read_facebook(src: _Source) -> Iterator[Post]:
     """your_posts_1.json: a list of posts (or an object holding one), text under data[].post."""
     for number, item in enumerate(_json_items(src, "facebook"), start=1):
-        yield _facebook_post(item, f"{src.name}, post {number}")
+        yield _safe_post(_facebook_post, item, f"{src.name}, post {number}", "facebook")
 
 
 NAME = "facebook"

@@ -8,7 +8,7 @@ from typing import Iterator
 
 from .archives import in_part_order
 from .jsonstream import _json_items
-from .records import Post, _extra, _fix_deep, _iso_utc, _not_object, _text_value
+from .records import Post, _safe_post, _extra, _fix_deep, _iso_utc, _not_object, _text_value
 from .sources import _Source
 
 
@@ -34,7 +34,7 @@ def _instagram_post(item, where: str) -> Post:
 def _read_instagram(src: _Source) -> Iterator[Post]:
     """content/posts_1.json: caption is the post title, or the first media item's title."""
     for number, item in enumerate(_json_items(src, "instagram"), start=1):
-        yield _instagram_post(item, f"{src.name}, post {number}")
+        yield _safe_post(_instagram_post, item, f"{src.name}, post {number}", "instagram")
 
 
 NAME = "instagram"

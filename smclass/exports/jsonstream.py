@@ -7,7 +7,7 @@ import re
 from typing import Iterator
 
 from smclass.errors import DataError
-from .records import _BLOCK
+from .records import _BLOCK, MAX_RECORD_BYTES
 from .sources import _BlockReader, _Source
 
 
@@ -71,7 +71,14 @@ class _JsonStream:
         while True:
             try:
                 obj, end = self._decoder.raw_decode(self.buf, self.pos)
+            except RecursionError:
+                raise DataError(f"{self.name}, line {self.line()}: the JSON is nested too deeply "
+                                f"to be a post; refusing it.") from None
             except json.JSONDecodeError as exc:
+                if len(self.buf) - self.pos > MAX_RECORD_BYTES:
+                    raise DataError(f"{self.name}, line {self.line()}: one record is larger than "
+                                    f"{MAX_RECORD_BYTES >> 20} MB; refusing it "
+                                    f"(is this really a file of posts?).") from None
                 if self._fill():
                     continue
                 if exc.pos >= len(self.buf.rstrip()) or exc.msg.startswith("Unterminated string"):

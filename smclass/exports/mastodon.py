@@ -8,7 +8,7 @@ from typing import Iterator
 
 from .archives import in_part_order
 from .jsonstream import _json_items
-from .records import Post, _extra, _id_value, _iso_any, _not_object, _text_value
+from .records import Post, _safe_post, _extra, _id_value, _iso_any, _not_object, _text_value
 from .sources import _Source
 
 
@@ -84,7 +84,7 @@ def _mastodon_post(item, where: str) -> Post:
 def _read_mastodon(src: _Source) -> Iterator[Post]:
     """outbox.json: an OrderedCollection whose orderedItems are Create/Announce activities."""
     for number, item in enumerate(_json_items(src, "mastodon", "orderedItems"), start=1):
-        yield _mastodon_post(item, f"{src.name}, post {number}")
+        yield _safe_post(_mastodon_post, item, f"{src.name}, post {number}", "mastodon")
 
 
 NAME = "mastodon"

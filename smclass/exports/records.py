@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable
@@ -13,7 +15,7 @@ _BLOCK = 1 << 16
 
 
 _SNIFF = 1 << 16
-
+MAX_RECORD_BYTES = 64 << 20  # one line, CSV field or JSON record; real posts are a few KB
 
 
 @dataclass
@@ -28,21 +30,88 @@ class Post:
     note: str | None
     extra: dict = field(default_factory=dict)
     where: str = ""
+    account: str | None = None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE_NOTE = "lone surrogate replaced with U+FFFD"
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width characters and a stray BOM
 
 
 def _flat(value) -> str:
     """Flatten a field for --keep-columns: strings as-is, everything else as JSON."""
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+    if not isinstance(value, str):
+        try:
+            value = json.dumps(value, ensure_ascii=False)
+        except RecursionError:
+            return "(nested too deeply)"
+    return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
 
 
 def _extra(record: dict, skip: Iterable[str]) -> dict:
     """The record's other top-level fields, flat strings, for --keep-columns."""
     skip = set(skip)
     return {str(k): _flat(v) for k, v in record.items() if k not in skip}
+
+
+class LazyExtra(Mapping):
+    """A record's other fields, flattened only when someone looks (--keep-columns, the report).
+
+    Flattening nested fields to JSON costs more than reading them; most runs never
+    look, so it waits until asked.
+    """
+
+    __slots__ = ("_record", "_skip", "_flat")
+
+    def __init__(self, record: dict, skip: frozenset):
+        self._record = record
+        self._skip = skip
+        self._flat = None
+
+    def _get(self) -> dict:
+        if self._flat is None:
+            self._flat = _extra(self._record, self._skip)
+        return self._flat
+
+    def __getitem__(self, key):
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __bool__(self) -> bool:
+        return any(k not in self._skip for k in self._record)
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+
+def _scrub(posts):
+    """Lone surrogates (JSON's "\\ud83d" without its pair) become U+FFFD, with a note,
+    so no writer ever meets a string it cannot encode."""
+    for post in posts:
+        fixed = False
+        for name in ("text", "id", "created_at", "platform", "account"):
+            value = getattr(post, name)
+            if isinstance(value, str) and _SURROGATE.search(value):
+                setattr(post, name, _SURROGATE.sub("\ufffd", value))
+                fixed = True
+        if fixed:
+            post.note = f"{post.note}; {SURROGATE_NOTE}" if post.note else SURROGATE_NOTE
+        yield post
+
+
+def _safe_post(build, item, where: str, platform: str | None) -> "Post":
+    """build(item, where), or a noted Post when the record is nested too deeply to walk."""
+    try:
+        return build(item, where)
+    except RecursionError:
+        return Post(None, None, None, platform, None, "record nested too deeply", {}, where)
 
 
 def _text_value(value) -> tuple[str | None, str | None]:
@@ -53,7 +122,8 @@ def _text_value(value) -> tuple[str | None, str | None]:
         return None, "text is empty"
     if not isinstance(value, str):
         return None, "text is not a string"
-    if not value.strip():
+    stripped = value.strip()
+    if not stripped or (stripped[0] in _INVISIBLE and not stripped.strip(_INVISIBLE + " \t\r\n")):
         return None, "text is empty"
     return value, None
 
@@ -103,41 +173,6 @@ def _iso_any(value) -> str | None:
 def _not_object(where: str, platform: str | None) -> Post:
     """A list element that is not an object still counts as one (unusable) record."""
     return Post(None, None, None, platform, None, "record is not a JSON object", {}, where)
-
-
-_DATE_COLUMNS = ("created_at", "date", "timestamp", "published", "time")
-
-
-_TRUE = {"true", "1", "yes", "y", "t"}
-
-
-_FALSE = {"false", "0", "no", "n", "f"}
-
-
-def _known_fields(extra: dict) -> tuple[str | None, str | None, bool | None]:
-    """created_at, platform and is_reply from generic columns of those (or usual) names.
-
-    Dates are normalised to ISO 8601 when they parse (ISO strings or Unix
-    seconds), else kept as written; the columns stay in ``extra`` too.
-    """
-    created = None
-    for column in _DATE_COLUMNS:
-        value = extra.get(column)
-        if value not in (None, ""):
-            created = _iso_any(value) or (_iso_utc(float(value)) if _is_number(value) else None) or str(value)
-            break
-    platform = extra.get("platform") or None
-    reply = str(extra.get("is_reply", "")).strip().lower()
-    is_reply = True if reply in _TRUE else False if reply in _FALSE else None
-    return created, (str(platform) if platform is not None else None), is_reply
-
-
-def _is_number(value) -> bool:
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return not isinstance(value, bool)
 
 
 def fix_mojibake(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import PurePosixPath
 from typing import Iterator
 
@@ -29,13 +30,20 @@ def _read_reddit(src: _Source) -> Iterator[Post]:
         yield rec if isinstance(rec, Post) else _reddit_post(rec, is_posts, where)
 
 
+def _unescape(text: str) -> str:
+    """Reddit stores markdown HTML-escaped (&amp; &gt; &lt;) and writes empty paragraphs as &#x200B;."""
+    if "&" not in text:
+        return text
+    return html.unescape(text).replace("\u200b", "")
+
+
 def _reddit_post(rec: dict, is_posts: bool, where: str) -> Post:
     """A submission reads as title then body; a comment is its body and always a reply."""
-    body = rec.get("body") or ""
+    body = _unescape(rec.get("body") or "")
     if body.strip() in ("[deleted]", "[removed]"):
         body = ""
     if is_posts:
-        title = rec.get("title") or ""
+        title = _unescape(rec.get("title") or "")
         raw = f"{title}\n\n{body}" if body.strip() else title
     else:
         raw = body

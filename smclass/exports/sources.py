@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import sys
 from typing import IO, Iterator
 
 from smclass.errors import DataError, UsageError
-from .records import _BLOCK, _SNIFF
+
+from .records import _BLOCK, _SNIFF, MAX_RECORD_BYTES
+
+MAX_LINE_BYTES = MAX_RECORD_BYTES
 
 
 _LABEL = {"csv": "CSV", "tsv": "TSV", "jsonl": "JSON Lines", "json": "JSON", "text": "text",
@@ -93,7 +97,7 @@ def _prepare(src: _Source, kind: str) -> str:
     blank = not body if kind == "text" else not body.strip(b" \t\r\n")
     if blank and bom in (None, "utf-8-sig"):
         raise DataError(f"{src.name} is empty.")
-    if bom not in ("utf-16", "utf-32") and _looks_binary(head, enc):
+    if bom not in ("utf-16", "utf-32") and not _is_wide(enc) and _looks_binary(head, enc):
         raise DataError(f"{src.name} looks like a binary file, not {_LABEL.get(kind, kind)}.")
     return enc
 
@@ -113,6 +117,11 @@ def _looks_binary(head: bytes, enc: str) -> bool:
     return controls > len(head) * 0.1
 
 
+def _is_wide(enc: str) -> bool:
+    """UTF-16/32 chosen with --encoding: NUL bytes are normal there, not a sign of binary."""
+    return enc.replace("_", "-").lower().startswith(("utf-16", "utf16", "utf-32", "utf32"))
+
+
 def _is_utf8(enc: str) -> bool:
     """UTF-8 (with or without BOM) gets the exact line-numbered decoding path."""
     return enc.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig")
@@ -127,9 +136,46 @@ def _lines(src: _Source, kind: str) -> Iterator[str]:
         yield from _codec_lines(src, enc)
 
 
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+
+
+def _raw_lines(fh: IO[bytes], name: str) -> Iterator[bytes]:
+    """Byte lines ending in \\n, \\r\\n or a lone \\r (old Excel for Mac), endings kept;
+    none longer than MAX_LINE_BYTES, so one huge line cannot fill memory."""
+    pending = b""
+    number = 0
+    while True:
+        raw = fh.readline(MAX_LINE_BYTES)
+        if not pending and raw.endswith(b"\n") and b"\r" not in raw[:-2]:
+            number += 1
+            yield raw  # the common case: one whole line, no lone CR inside
+            continue
+        if not raw:
+            if pending:
+                yield pending
+            return
+        buf = pending + raw
+        pieces = _LONE_CR.split(buf)
+        if pieces[-1] == b"":
+            pieces.pop()
+        last = pieces.pop()
+        for piece in pieces:
+            number += 1
+            yield piece
+        if last.endswith(b"\n"):
+            number += 1
+            yield last
+            pending = b""
+        else:  # cut by the size limit, or a CR that a LF may follow in the next read
+            pending = last
+            if len(pending) > MAX_LINE_BYTES:
+                raise DataError(f"{name}, line {number + 1}: longer than {MAX_LINE_BYTES >> 20} MB; "
+                                f"refusing it (is this really a file of posts?).")
+
+
 def _utf8_lines(src: _Source, kind: str) -> Iterator[str]:
-    """Split on b'\\n' before decoding: safe in UTF-8 and lets us name the bad line."""
-    for number, raw in enumerate(src.fh, start=1):
+    """Split into byte lines before decoding: safe in UTF-8 and lets us name the bad line."""
+    for number, raw in enumerate(_raw_lines(src.fh, src.name), start=1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         if b"\x00" in raw:
@@ -142,14 +188,21 @@ def _utf8_lines(src: _Source, kind: str) -> Iterator[str]:
 
 
 def _codec_lines(src: _Source, enc: str) -> Iterator[str]:
-    """Other encodings (UTF-16 by BOM, or --encoding) go through TextIOWrapper."""
+    """Other encodings (UTF-16 by BOM, or --encoding) go through TextIOWrapper, any line ending."""
     try:
-        text = io.TextIOWrapper(src.fh, encoding=enc, newline="\n")
+        text = io.TextIOWrapper(src.fh, encoding=enc, newline="")
     except LookupError:
         raise UsageError(f"Unknown encoding '{enc}'.") from None
     number = 0
     try:
-        for number, line in enumerate(text, start=1):
+        while True:
+            line = text.readline(MAX_LINE_BYTES)
+            if not line:
+                return
+            number += 1
+            if len(line) >= MAX_LINE_BYTES and not line.endswith(("\n", "\r")):
+                raise DataError(f"{src.name}, line {number}: longer than {MAX_LINE_BYTES >> 20} MB; "
+                                f"refusing it (is this really a file of posts?).")
             yield line.lstrip("\ufeff") if number == 1 else line
     except UnicodeDecodeError:
         raise DataError(f"{src.name}, near line {number + 1}: not valid {enc}; "

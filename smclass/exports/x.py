@@ -9,7 +9,7 @@ from typing import Iterator
 
 from smclass.errors import DataError
 from .jsonstream import _JsonStream
-from .records import Post, _extra, _id_value, _iso_any, _not_object, _text_value
+from .records import LazyExtra, Post, _id_value, _iso_any, _not_object, _text_value
 from .sources import _BlockReader, _Source
 
 
@@ -49,21 +49,35 @@ def _x_unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _tweet_post(item, where: str) -> Post:
-    """One archive element ({"tweet": {...}} or a bare tweet) as a Post."""
+_SKIP = frozenset({"full_text", "text", "id_str"})
+_SKIP_RETWEET = frozenset({"text", "id_str"})  # a retweet's words stay reachable via --keep-columns full_text
+RETWEET_NOTE = "retweet of another post"
+_REPLY_KEYS = ("in_reply_to_status_id_str", "in_reply_to_status_id",
+               "in_reply_to_user_id_str", "in_reply_to_screen_name")
+
+
+def _tweet_post(item, where: str, include_shares: bool = False) -> Post:
+    """One archive element ({"tweet": {...}} or a bare tweet) as a Post.
+
+    A retweet ("RT @user: ...") carries someone else's words: like a Mastodon boost
+    it is kept with a note and no text, unless ``include_shares`` asks to classify it.
+    """
     if not isinstance(item, dict):
         return _not_object(where, "x")
     tweet = item.get("tweet", item) if isinstance(item.get("tweet", item), dict) else item
     raw = tweet.get("full_text", tweet.get("text"))
     text, note = _text_value(raw)
+    skip = _SKIP
     if text is not None:
         text = _x_unescape(text)
-    reply_keys = ("in_reply_to_status_id_str", "in_reply_to_status_id",
-                  "in_reply_to_user_id_str", "in_reply_to_screen_name")
-    is_reply = any(tweet.get(k) not in (None, "") for k in reply_keys)
+        if text.startswith("RT @"):
+            note = RETWEET_NOTE
+            if not include_shares:
+                text, skip = None, _SKIP_RETWEET
+    is_reply = any(tweet.get(k) not in (None, "") for k in _REPLY_KEYS)
     tid = tweet.get("id_str", tweet.get("id"))
     return Post(_id_value(tid), text, _x_time(tweet.get("created_at")), "x", is_reply, note,
-                _extra(tweet, {"full_text", "text", "id_str"}), where)
+                LazyExtra(tweet, skip), where)
 
 
 def _read_x_stream(src: _Source) -> Iterator[Post]:
@@ -84,8 +98,13 @@ def _read_x_stream(src: _Source) -> Iterator[Post]:
         start = (stream.buf[stream.pos:stream.pos + 30].splitlines() or [""])[0]
         raise DataError(f"{src.name} does not look like an X archive tweets file: it starts with "
                         f"'{start}', not 'window.YTD.tweets.part0 = ['.")
+    shares = bool(src.opts.get("include_shares"))
     for number, item in enumerate(stream.array(), start=1):
-        yield _tweet_post(item, f"{src.name}, post {number}")
+        where = f"{src.name}, post {number}"
+        try:
+            yield _tweet_post(item, where, shares)
+        except RecursionError:
+            yield Post(None, None, None, "x", None, "record nested too deeply", {}, where)
 
 
 def _tweet_part(name: str) -> int | None:
