@@ -97,7 +97,7 @@ def test_detect_zip_is_x(tmp_path):
 
 def test_formats_constant():
     assert set(FORMATS) == {"x", "facebook", "instagram", "linkedin", "mastodon", "reddit",
-                            "csv", "tsv", "jsonl", "json", "parquet", "text"}
+                            "csv", "tsv", "jsonl", "json", "parquet", "xlsx", "text"}
 
 
 # --------------------------------------------------------------------------- #

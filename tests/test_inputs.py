@@ -301,3 +301,57 @@ def test_oversized_line_and_record_are_refused(tmp_path, monkeypatch):
     path.write_text('window.YTD.tweets.part0 = [{"tweet": {"full_text": "' + "a" * 300_000 + '"}}]')
     with pytest.raises(DataError, match=r"tweets\.js, line 1: one record is larger than 0 MB; refusing it"):
         list(read_posts(path))
+
+
+# --------------------------------------------------------------------------- #
+# 12.6 Excel workbooks
+# --------------------------------------------------------------------------- #
+
+def _workbook(path: Path) -> Path:
+    import datetime as dt
+
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Summary"
+    ws.append(["Account", "Total"])
+    ws.append(["acme", 3])
+    posts = wb.create_sheet("Posts")
+    posts.append(["Post ID", "Published", "Post text", "Profile"])
+    posts.append([101, dt.datetime(2024, 5, 2, 11, 0), "Flash sale 🛍️ 40% off today only, link in bio", "acme"])
+    posts.append([102, dt.datetime(2024, 5, 3, 9, 30), "@jo so glad you liked it, thank you!", "acme"])
+    posts.append([103, "05/04/2024 10:00", None, "acme"])
+    posts.append([None, None, None, None])  # trailing blank rows are formatting, not posts
+    posts.append([None, None, None, None])
+    wb.save(path)
+    return path
+
+
+def test_xlsx_sheet_by_name(tmp_path, model_path):
+    path = _workbook(tmp_path / "analytics.xlsx")
+    done, rows = predict(path, "--sheet", "Posts", "--id-column", "post id", model=model_path,
+                         out=tmp_path / "o.csv")
+    assert done.returncode == 0, done.stderr
+    assert [r["id"] for r in rows] == ["101", "102", "103"]
+    assert rows[0]["text"] == "Flash sale 🛍️ 40% off today only, link in bio"
+    assert [r["created_at"] for r in rows] == ["2024-05-02T11:00:00+00:00", "2024-05-03T09:30:00+00:00",
+                                               "2024-05-04T10:00:00+00:00"]
+    assert rows[2]["note"] == "text is empty"
+
+
+def test_xlsx_first_sheet_by_default_and_missing_sheet(tmp_path, model_path):
+    path = _workbook(tmp_path / "analytics.xlsx")
+    done, _ = predict(path, model=model_path)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "Error: analytics.xlsx: no column 'text' (found: Account, Total); use --text-column."
+    done, _ = predict(path, "--sheet", "Nope", model=model_path)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "Error: analytics.xlsx: no sheet 'Nope' (found: Summary, Posts); use --sheet."
+
+
+def test_xlsx_without_extension_is_detected(tmp_path):
+    from smclass.exports import detect_format
+    path = _workbook(tmp_path / "analytics.xlsx")
+    renamed = path.rename(tmp_path / "download")
+    assert detect_format(renamed) == "xlsx"
+    assert len(list(read_posts(renamed, sheet="Posts"))) == 3

@@ -34,10 +34,11 @@ from .reddit import _read_reddit
 from .sources import _bom_encoding, _Source, _stdin_head  # noqa: F401  (_bom_encoding: data.py)
 from .platforms import PLATFORMS
 from .x import _read_x_stream
+from .xlsx import is_xlsx, read_xlsx
 
 
 FORMATS = ("x", "facebook", "instagram", "linkedin", "mastodon", "reddit",
-           "csv", "tsv", "jsonl", "json", "parquet", "text")
+           "csv", "tsv", "jsonl", "json", "parquet", "xlsx", "text")
 
 
 def read_posts(path, *, format=None, text_column=None, id_column=None, encoding=None,
@@ -68,8 +69,8 @@ def _read_stdin(fmt: str | None, opts: dict) -> Iterator[Post]:
     if not head:
         raise DataError("stdin is empty.")
     fmt = fmt or _sniff_stream_format(head, opts["text_column"])
-    if fmt == "parquet":
-        raise UsageError("Parquet cannot be read from stdin; pass the file path instead.")
+    if fmt in ("parquet", "xlsx") or head.startswith(b"PK\x03\x04"):
+        raise UsageError("Parquet, .xlsx and zip files cannot be read from stdin; pass the file path instead.")
     yield from _reader(fmt)(_Source(stream, "stdin", opts["encoding"], opts))
 
 
@@ -77,7 +78,13 @@ def _read_path(p: Path, fmt: str | None, opts: dict) -> Iterator[Post]:
     """Open the file (or archive folder/zip) and dispatch to the reader for its format."""
     if not p.exists():
         raise DataError(f"{p} does not exist.")
-    if p.is_dir() or _is_archive(p):
+    if not p.is_dir():
+        with open(p, "rb") as fh:
+            head = fh.read(512)
+        if fmt == "xlsx" or (fmt is None and is_xlsx(p, head)):
+            yield from read_xlsx(p, opts)
+            return
+    if p.is_dir() or (fmt not in _SINGLE_FILE and is_archive_file(p, head)):
         yield from _read_archive(p, fmt, opts)
         return
     fmt = fmt or detect_format(p, text_column=opts["text_column"])
@@ -101,9 +108,7 @@ def _reader(fmt: str):
     return read
 
 
-def _is_archive(p: Path) -> bool:
-    with open(p, "rb") as fh:
-        return is_archive_file(p, fh.read(512))
+_SINGLE_FILE = {"csv", "tsv", "jsonl", "json", "parquet", "text"}
 
 
 def _read_archive(p: Path, fmt: str | None, opts: dict) -> Iterator[Post]:

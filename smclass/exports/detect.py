@@ -15,6 +15,7 @@ from .platforms import PLATFORMS
 from .records import _SNIFF
 from .reddit import _REDDIT_COLUMNS
 from .sources import _decode_head, _stdin_peek
+from .xlsx import is_xlsx
 
 
 def detect_format(path: str | Path, *, text_column: str | None = None) -> str:
@@ -33,6 +34,8 @@ def detect_format(path: str | Path, *, text_column: str | None = None) -> str:
             return archive_platform(archive)[0]
     with open(p, "rb") as fh:
         head = fh.read(_SNIFF)
+    if is_xlsx(p, head):
+        return "xlsx"
     if is_archive_file(p, head):
         with Archive(p) as archive:
             return archive_platform(archive)[0]

@@ -75,24 +75,25 @@ def _csv_posts(name, header, rows, cols: Columns) -> Iterator[Post]:
             continue
         text, note = _text_value(row[t_i])
         extra = {h: row[i] for i, h in keep}
-        created, platform, reply, account = known(extra)
+        created, platform, reply, account = known(extra, extra)
         yield Post(_id_value(row[i_i]) if i_i is not None else None, text, created, platform, reply,
                    note, extra, where, account)
 
 
 def _known(cols: Columns):
-    """A function from a record's other fields to (created_at, platform, is_reply, account)."""
+    """A function from (raw record, its other fields) to (created_at, platform, is_reply, account);
+    an --account-column value is also offered to the other fields as 'account'."""
     date, platform, reply, account, dates = cols.date, cols.platform, cols.reply, cols.account, cols.dates
 
-    def known(extra: dict):
+    def known(record: dict, extra: dict):
         created = None
         if date is not None:
-            value = extra.get(date)
+            value = record.get(date)
             if value not in (None, ""):
-                created = dates(value) or str(value)
-        p = extra.get(platform) if platform is not None else None
-        r = reply_value(extra.get(reply)) if reply is not None else None
-        a = extra.get(account) if account is not None else None
+                created = dates(value) or (extra.get(date) if date in extra else str(value))
+        p = record.get(platform) if platform is not None else None
+        r = reply_value(record.get(reply)) if reply is not None else None
+        a = record.get(account) if account is not None else None
         if a not in (None, ""):
             a = str(a)
             extra.setdefault("account", a)
@@ -171,7 +172,7 @@ def _record_post(record: dict, cols: Columns, known, where: str) -> Post:
         ident = _id_value(record.get(cols.id)) if cols.id else None
     except RecursionError:
         return Post(None, None, None, None, None, "record nested too deeply", {}, where)
-    created, platform, reply, account = known(extra)
+    created, platform, reply, account = known(record, extra)
     return Post(ident, text, created, platform, reply, note, extra, where, account)
 
 

@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Iterable
 
 
@@ -42,9 +42,11 @@ def _flat(value) -> str:
     """Flatten a field for --keep-columns: strings as-is, everything else as JSON."""
     if value is None:
         return ""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
     if not isinstance(value, str):
         try:
-            value = json.dumps(value, ensure_ascii=False)
+            value = json.dumps(value, ensure_ascii=False, default=str)
         except RecursionError:
             return "(nested too deeply)"
     return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
