@@ -24,7 +24,7 @@ DATE_NAMES = ("created at", "date", "published at", "published", "post date", "p
               "date posted", "publish date", "publish time", "published time", "created", "created time",
               "creation date", "date created", "timestamp", "datetime", "date time", "time", "sent",
               "sent at", "date gmt", "date utc")
-PLATFORM_NAMES = ("platform", "network")
+PLATFORM_NAMES = ("platform", "network", "social network")
 REPLY_NAMES = ("is reply",)
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
