@@ -109,6 +109,11 @@ def predict_files(
     text_column: str | None = None,
     id_column: str | None = None,
     encoding: str | None = None,
+    date_column: str | None = None,
+    account_column: str | None = None,
+    dayfirst: bool = False,
+    sheet: str | None = None,
+    include_shares: bool = False,
     keep_columns: tuple[str, ...] = (),
     jobs: int = 1,
     chunk_size: int = DEFAULT_CHUNK,
@@ -127,7 +132,9 @@ def predict_files(
     model = str(model or default_model_path())
     if predictor is None:
         predictor = Predictor.load(model, threshold=threshold, trusted=trusted)
-    read_kwargs = {"format": input_format, "text_column": text_column, "id_column": id_column, "encoding": encoding}
+    read_kwargs = {"format": input_format, "text_column": text_column, "id_column": id_column, "encoding": encoding,
+                   "date_column": date_column, "account_column": account_column, "dayfirst": dayfirst,
+                   "sheet": sheet, "include_shares": include_shares}
     stream = _tagged(inputs, read_kwargs, chunk_size)
     first = next(stream, [])
     columns, kept = _columns(first, keep_columns, several=len(inputs) > 1)
@@ -233,8 +240,9 @@ def add_predict_parser(sub, common) -> None:
     parser.add_argument("--format", dest="output_format", choices=("csv", "jsonl", "parquet"), help="output format (default: from the extension)")
     parser.add_argument("--input-format", default=None, help="force the input format instead of detecting it")
     parser.add_argument("--model", "-m", default=None, help="model file (default: models/smclass.joblib)")
-    parser.add_argument("--text-column", default=None, help="column with the post text in generic files (default: text)")
+    parser.add_argument("--text-column", default=None, help="column with the post text in generic files (default: text, or one clear candidate such as Message, Post, Caption)")
     parser.add_argument("--id-column", default=None, help="column with the post id in generic files")
+    add_reader_options(parser)
     parser.add_argument("--keep-columns", default="", help="comma-separated input columns to copy to the output")
     parser.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, or UTF-16 when it has a BOM)")
     parser.add_argument("--threshold", type=float, default=None, help="decision threshold on p_broadcast (default: the model card's)")
@@ -244,6 +252,25 @@ def add_predict_parser(sub, common) -> None:
     parser.set_defaults(func=cmd_predict)
 
 
+def add_reader_options(parser) -> None:
+    """Input options shared by predict and report: date and account columns, dates, sheets, shares."""
+    parser.add_argument("--date-column", default=None,
+                        help="column with the post date in generic files (default: created_at, Date, Published, "
+                        "Post date... when present)")
+    parser.add_argument("--account-column", default=None, help="column naming the account that posted, in generic files")
+    parser.add_argument("--dayfirst", action="store_true",
+                        help="read dates like 05/02/2024 as 5 February (default: month first, 2 May)")
+    parser.add_argument("--sheet", default=None, help="the .xlsx sheet to read (default: the first)")
+    parser.add_argument("--include-shares", action="store_true",
+                        help="classify X retweets too (default: kept with a note, out of the mix, like Mastodon boosts)")
+
+
+def reader_options(args) -> dict:
+    """The values of add_reader_options, as predict_files / build_report keywords."""
+    return {"date_column": args.date_column, "account_column": args.account_column, "dayfirst": args.dayfirst,
+            "sheet": args.sheet, "include_shares": args.include_shares}
+
+
 def cmd_predict(args) -> int:
     keep = tuple(c.strip() for c in args.keep_columns.split(",") if c.strip())
     if args.chunk_size < 1:
@@ -251,7 +278,7 @@ def cmd_predict(args) -> int:
     summary = predict_files(
         args.inputs, args.output, model=args.model, output_format=args.output_format,
         input_format=args.input_format, text_column=args.text_column, id_column=args.id_column,
-        encoding=args.encoding, keep_columns=keep, jobs=args.jobs, chunk_size=args.chunk_size,
+        encoding=args.encoding, **reader_options(args), keep_columns=keep, jobs=args.jobs, chunk_size=args.chunk_size,
         threshold=args.threshold, trusted=args.trust, progress=not args.quiet,
     )
     if not args.quiet:

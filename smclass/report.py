@@ -768,6 +768,11 @@ def build_report(
     id_column: str | None = None,
     input_format: str | None = None,
     encoding: str | None = None,
+    date_column: str | None = None,
+    account_column: str | None = None,
+    dayfirst: bool = False,
+    sheet: str | None = None,
+    include_shares: bool = False,
     threshold: float | None = None,
     period: str = "auto",
     title: str | None = None,
@@ -803,7 +808,9 @@ def build_report(
         return loaded["predictor"]
 
     tally = _Tally(examples)
-    read_kwargs = {"format": input_format, "text_column": text_column, "id_column": id_column, "encoding": encoding}
+    read_kwargs = {"format": input_format, "text_column": text_column, "id_column": id_column, "encoding": encoding,
+                   "date_column": date_column, "account_column": account_column, "dayfirst": dayfirst,
+                   "sheet": sheet, "include_shares": include_shares}
     kinds = _read_inputs(inputs, tally, predictor_factory=predictor_factory, read_kwargs=read_kwargs, threshold=threshold)
     if tally.read == 0:
         raise DataError(f"{', '.join(_input_name(i) for i in inputs)}: no posts found.")
@@ -862,6 +869,7 @@ def build_report(
 # --------------------------------------------------------------------------- #
 
 def add_report_parser(sub, common) -> None:
+    from .batch import add_reader_options
     from .cli import TRUST_HELP
 
     parser = sub.add_parser(
@@ -876,10 +884,11 @@ def add_report_parser(sub, common) -> None:
     parser.add_argument("--png", default=None, metavar="FILE", help="also write the chart alone as a PNG")
     parser.add_argument("--model", "-m", default=None, help="model file (default: models/smclass.joblib)")
     parser.add_argument("--trust", action="store_true", help=TRUST_HELP)
-    parser.add_argument("--text-column", default=None, help="column with the post text in generic files (default: text)")
+    parser.add_argument("--text-column", default=None, help="column with the post text in generic files (default: text, or one clear candidate such as Message, Post, Caption)")
     parser.add_argument("--id-column", default=None, help="column with the post id in generic files")
     parser.add_argument("--input-format", default=None, help="force the input format instead of detecting it")
     parser.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, or UTF-16 when it has a BOM)")
+    add_reader_options(parser)
     parser.add_argument("--threshold", type=float, default=None,
                         help="decision threshold on p_broadcast (default: the model card's; also re-labels predictions files)")
     parser.add_argument("--period", choices=PERIODS, default="auto",
@@ -891,10 +900,12 @@ def add_report_parser(sub, common) -> None:
 
 
 def cmd_report(args) -> int:
+    from .batch import reader_options
+
     summary = build_report(
         args.inputs, args.output, png=args.png, model=args.model, trusted=args.trust,
         text_column=args.text_column, id_column=args.id_column, input_format=args.input_format,
-        encoding=args.encoding, threshold=args.threshold, period=args.period, title=args.title,
+        encoding=args.encoding, **reader_options(args), threshold=args.threshold, period=args.period, title=args.title,
         examples=args.examples,
     )
     if not args.quiet:

@@ -97,7 +97,7 @@ def test_detect_zip_is_x(tmp_path):
 
 def test_formats_constant():
     assert set(FORMATS) == {"x", "facebook", "instagram", "linkedin", "mastodon", "reddit",
-                            "csv", "tsv", "jsonl", "json", "parquet", "text"}
+                            "csv", "tsv", "jsonl", "json", "parquet", "xlsx", "text"}
 
 
 # --------------------------------------------------------------------------- #
@@ -110,9 +110,14 @@ def test_x_tweets_js():
     assert [p.text for p in got] == [
         "Our spring workshop series opens next week & seats are limited",
         "@dana_ito ha, yes <3 and the x > y bit was my fault",
-        "RT @citylib: Late opening on Friday: doors stay open until 9pm",
+        None,  # a retweet: someone else's words, kept out of the mix like a Mastodon boost
         "Fish &amp; chips, literally",  # a literal "&amp;" typed by the user survives
     ]
+    assert got[2].note == "retweet of another post"
+    assert got[2].extra["full_text"] == "RT @citylib: Late opening on Friday: doors stay open until 9pm"
+    shared = posts(FIX / "x/tweets.js", include_shares=True)[2]
+    assert (shared.text, shared.note) == ("RT @citylib: Late opening on Friday: doors stay open until 9pm",
+                                          "retweet of another post")
     assert [p.id for p in got][:2] == ["1765400000000000001", "1765400000000000002"]
     assert got[0].created_at == "2024-03-06T14:02:11+00:00"
     assert got[3].created_at == "2024-03-09T07:00:00+01:00"
@@ -350,21 +355,21 @@ def test_parquet_streams_in_batches(tmp_path, monkeypatch):
 
 def test_missing_text_column_message(tmp_path):
     path = tmp_path / "posts.csv"
-    path.write_text("id,body\n1,hi\n")
-    with pytest.raises(DataError, match=r"^posts\.csv: no column 'text' \(found: id, body\); "
+    path.write_text("id,words\n1,hi\n")
+    with pytest.raises(DataError, match=r"^posts\.csv: no column 'text' \(found: id, words\); "
                                         r"use --text-column\.$"):
         posts(path)
-    assert [p.text for p in posts(path, text_column="body")] == ["hi"]
-    with pytest.raises(DataError, match=r"no column 'uid' \(found: id, body\); use --id-column"):
-        posts(path, text_column="body", id_column="uid")
+    assert [p.text for p in posts(path, text_column="words")] == ["hi"]
+    with pytest.raises(DataError, match=r"no column 'uid' \(found: id, words\); use --id-column"):
+        posts(path, text_column="words", id_column="uid")
 
 
 def test_missing_id_column_is_fine_unless_asked(tmp_path):
     path = tmp_path / "posts.jsonl"
     path.write_text('{"text": "a"}\n{"text": "b", "id": 7}\n')
     assert [p.id for p in posts(path)] == [None, None]
-    path.write_text('{"body": "a"}\n')
-    with pytest.raises(DataError, match=r"posts\.jsonl: no column 'text' \(found: body\)"):
+    path.write_text('{"words": "a"}\n')
+    with pytest.raises(DataError, match=r"posts\.jsonl: no column 'text' \(found: words\)"):
         posts(path)
 
 

@@ -231,7 +231,7 @@ CASES = [
          Err("posts.jsonl, line 12: not valid JSON (Unterminated string starting at)."),
          Ok(12, {11: "invalid JSON on this line"})),
     Case("tweets-js-without-prefix", "tweets.js", lambda: tweets_js(""),
-         Err("tweets.js: unknown file type .js; use .csv, .tsv, .json, .jsonl or .parquet."), Ok(4)),
+         Err("tweets.js: unknown file type .js; use .csv, .tsv, .json, .jsonl or .parquet."), Ok(4, {2: "retweet of another post"})),
     Case("tweets-js-wrong-prefix", "tweets.js", lambda: tweets_js("var tweets ="),
          Err("tweets.js: unknown file type .js"),
          Err("tweets.js does not look like an X archive tweets file: it starts with 'var tweets = [', "
@@ -244,9 +244,9 @@ CASES = [
     Case("missing-id-column", "posts.csv",
          lambda: csv_text([(t, l) for _, t, l in BASE], header=("text", "label")).encode(), Ok(12), Ok(12)),
     Case("missing-text-column", "posts.csv",
-         lambda: csv_text(BASE, header=("id", "body", "label")).encode(),
-         Err("posts.csv: no column 'text' (found: id, body, label); use --text-column."),
-         Err("posts.csv: no column 'text' (found: id, body, label); use --text-column.")),
+         lambda: csv_text(BASE, header=("id", "words", "label")).encode(),
+         Err("posts.csv: no column 'text' (found: id, words, label); use --text-column."),
+         Err("posts.csv: no column 'text' (found: id, words, label); use --text-column.")),
 ]
 IDS = [c.name for c in CASES]
 

@@ -1,0 +1,166 @@
+"""Incremental JSON: arrays of any size, one element in memory at a time."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Iterator
+
+from smclass.errors import DataError
+from .records import _BLOCK, MAX_RECORD_BYTES
+from .sources import _BlockReader, _Source
+
+
+class _JsonStream:
+    """Walk a JSON document in blocks, decoding one array element at a time."""
+
+    _decoder = json.JSONDecoder()
+    _ws = re.compile(r"[ \t\n\r]*")
+
+    def __init__(self, blocks: _BlockReader, name: str):
+        self.blocks = blocks
+        self.name = name
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+        self.line_base = 1
+        self.count = 0
+
+    def _fill(self) -> bool:
+        """Append the next block (dropping consumed text); False at end of input."""
+        if self.eof:
+            return False
+        chunk = self.blocks.read(max(_BLOCK, len(self.buf) - self.pos))
+        if not chunk:
+            self.eof = True  # the buffer stays as it was, so error offsets remain valid
+            return False
+        if self.pos:
+            self.line_base += self.buf.count("\n", 0, self.pos)
+            self.buf = self.buf[self.pos:]
+            self.pos = 0
+        self.buf += chunk
+        return True
+
+    def line(self) -> int:
+        """Line number of the cursor, for error messages."""
+        return self.line_base + self.buf.count("\n", 0, self.pos)
+
+    def peek(self) -> str:
+        """Skip whitespace and return the next character, or '' at end of input."""
+        while True:
+            self.pos = self._ws.match(self.buf, self.pos).end()
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self._fill():
+                return ""
+
+    def startswith(self, text: str) -> bool:
+        """Whether the next non-blank characters are ``text`` (reads more if needed)."""
+        self.peek()
+        while len(self.buf) - self.pos < len(text) and self._fill():
+            pass
+        return self.buf.startswith(text, self.pos)
+
+    def skip(self, n: int) -> None:
+        """Step over punctuation already checked with peek()."""
+        self.pos += n
+
+    def value(self):
+        """Decode the value at the cursor, reading more blocks until it is complete."""
+        self.peek()
+        while True:
+            try:
+                obj, end = self._decoder.raw_decode(self.buf, self.pos)
+            except RecursionError:
+                raise DataError(f"{self.name}, line {self.line()}: the JSON is nested too deeply "
+                                f"to be a post; refusing it.") from None
+            except json.JSONDecodeError as exc:
+                if len(self.buf) - self.pos > MAX_RECORD_BYTES:
+                    raise DataError(f"{self.name}, line {self.line()}: one record is larger than "
+                                    f"{MAX_RECORD_BYTES >> 20} MB; refusing it "
+                                    f"(is this really a file of posts?).") from None
+                if self._fill():
+                    continue
+                if exc.pos >= len(self.buf.rstrip()) or exc.msg.startswith("Unterminated string"):
+                    raise self.truncated() from None
+                raise self.invalid(exc) from None
+            if end == len(self.buf) and self._fill():
+                continue  # a number may continue in the next block
+            self.pos = end
+            return obj
+
+    def truncated(self) -> DataError:
+        posts = "post" if self.count == 1 else "posts"
+        return DataError(f"{self.name}: the JSON ends early after {self.count} {posts} "
+                         f"(is the file truncated?)")
+
+    def invalid(self, exc: json.JSONDecodeError | None = None, expected: str = "") -> DataError:
+        line = self.line_base + self.buf.count("\n", 0, exc.pos if exc else self.pos)
+        what = exc.msg if exc else f"expected {expected}"
+        return DataError(f"{self.name}, line {line}: invalid JSON ({what}).")
+
+    def array(self) -> Iterator:
+        """Yield the elements of the array at the cursor."""
+        if self.peek() != "[":
+            raise self.invalid(expected="'['")
+        self.skip(1)
+        if self.peek() == "]":
+            self.skip(1)
+            return
+        while True:
+            if self.peek() == "":
+                raise self.truncated()
+            item = self.value()
+            self.count += 1
+            yield item
+            c = self.peek()
+            if c == ",":
+                self.skip(1)
+            elif c == "]":
+                self.skip(1)
+                return
+            elif c == "":
+                raise self.truncated()
+            else:
+                raise self.invalid(expected="',' or ']' between posts")
+
+    def posts_list(self, key: str | None) -> Iterator:
+        """Stream the top-level array, or the list held under ``key`` (or the first list) of an object."""
+        c = self.peek()
+        if c == "[":
+            yield from self.array()
+            return
+        if c != "{":
+            raise DataError(f"{self.name}: expected a JSON array or object at the start.")
+        self.skip(1)
+        found = False
+        while True:
+            c = self.peek()
+            if c == "}":
+                break
+            if c == "":
+                raise self.truncated()
+            name = self.value()
+            if self.peek() != ":":
+                raise self.invalid(expected="':'")
+            self.skip(1)
+            wanted = (name == key) if key else (not found and not str(name).startswith("@"))
+            if wanted and self.peek() == "[":
+                found = True
+                yield from self.array()
+            else:
+                self.value()
+            c = self.peek()
+            if c == ",":
+                self.skip(1)
+            elif c != "}":
+                raise self.truncated() if c == "" else self.invalid(expected="',' or '}'")
+        if not found:
+            what = f"no list under '{key}'" if key else "no list of posts"
+            raise DataError(f"{self.name}: the JSON object holds {what}.")
+
+
+def _json_items(src: _Source, kind: str, key: str | None = None) -> Iterator:
+    """Elements of the posts list in a (possibly huge) JSON file."""
+    stream = _JsonStream(_BlockReader(src, kind), src.name)
+    return stream.posts_list(key)

@@ -1,0 +1,247 @@
+"""Opening inputs: stdin replay, encodings (BOMs, UTF-16, --encoding), binary refusal, decoded lines and blocks."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import sys
+from typing import IO, Iterator
+
+from smclass.errors import DataError, UsageError
+
+from .records import _BLOCK, _SNIFF, MAX_RECORD_BYTES
+
+MAX_LINE_BYTES = MAX_RECORD_BYTES
+
+
+_LABEL = {"csv": "CSV", "tsv": "TSV", "jsonl": "JSON Lines", "json": "JSON", "text": "text",
+          "x": "an X archive file", "facebook": "JSON", "instagram": "JSON", "mastodon": "JSON",
+          "linkedin": "CSV", "reddit": "CSV"}
+
+
+def _decode_head(head: bytes) -> str:
+    """Decode a sniffed prefix leniently; a cut multi-byte character must not matter here."""
+    enc = _bom_encoding(head) or "utf-8"
+    return head.decode(enc, errors="ignore").lstrip("\ufeff")
+
+
+def _bom_encoding(head: bytes) -> str | None:
+    """Only a byte-order mark can tell UTF-16/32 from UTF-8 reliably."""
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "utf-32"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    return None
+
+
+class _Source:
+    """A named binary stream plus what is known about it, passed to every reader."""
+
+    def __init__(self, fh: IO[bytes], name: str, encoding: str | None, opts: dict):
+        self.fh = fh
+        self.name = name
+        self.encoding = encoding
+        self.opts = opts
+
+
+class _HeadThenRest(io.RawIOBase):
+    """Replay bytes already read for sniffing, then continue with the real stream."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]):
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        if self._head:
+            n = min(len(buf), len(self._head))
+            buf[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buf))
+        buf[:len(data)] = data
+        return len(data)
+
+
+def _stdin_peek() -> bytes:
+    """Look at the start of stdin without consuming it, so read_posts still sees every byte."""
+    raw = getattr(sys.stdin, "buffer", sys.stdin)
+    if hasattr(raw, "peek"):
+        return raw.peek(4096)[:4096]
+    if hasattr(raw, "seekable") and raw.seekable():
+        pos = raw.tell()
+        head = raw.read(4096)
+        raw.seek(pos)
+        return head
+    raise UsageError("Cannot detect the format of this stdin; pass --format.")
+
+
+def _stdin_head() -> tuple[bytes, IO[bytes]]:
+    """Read a sniffable prefix of stdin and hand back a stream that still starts at byte 0."""
+    raw = getattr(sys.stdin, "buffer", sys.stdin)
+    head = raw.read(4096) or b""
+    return head, io.BufferedReader(_HeadThenRest(head, raw), buffer_size=_BLOCK)
+
+
+def _prepare(src: _Source, kind: str) -> str:
+    """Settle the encoding and reject empty or binary input before any parsing starts."""
+    head = src.fh.peek(_SNIFF)[:_SNIFF] if hasattr(src.fh, "peek") else b""
+    bom = _bom_encoding(head)
+    enc = src.encoding or bom or "utf-8"
+    body = head[3:] if bom == "utf-8-sig" else head
+    blank = not body if kind == "text" else not body.strip(b" \t\r\n")
+    if blank and bom in (None, "utf-8-sig"):
+        raise DataError(f"{src.name} is empty.")
+    if bom not in ("utf-16", "utf-32") and not _is_wide(enc) and _looks_binary(head, enc):
+        raise DataError(f"{src.name} looks like a binary file, not {_LABEL.get(kind, kind)}.")
+    return enc
+
+
+def _looks_binary(head: bytes, enc: str) -> bool:
+    """NUL bytes or a wall of control bytes mean this is not text in any sane encoding."""
+    if b"\x00" in head:
+        return True
+    if enc.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig"):
+        try:
+            head.decode("utf-8")
+            return False
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 4:  # a character cut by the sniff window
+                return False
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return controls > len(head) * 0.1
+
+
+def _is_wide(enc: str) -> bool:
+    """UTF-16/32 chosen with --encoding: NUL bytes are normal there, not a sign of binary."""
+    return enc.replace("_", "-").lower().startswith(("utf-16", "utf16", "utf-32", "utf32"))
+
+
+def _is_utf8(enc: str) -> bool:
+    """UTF-8 (with or without BOM) gets the exact line-numbered decoding path."""
+    return enc.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig")
+
+
+def _lines(src: _Source, kind: str) -> Iterator[str]:
+    """Decoded lines (endings kept), one at a time, with exact line numbers in errors."""
+    enc = _prepare(src, kind)
+    if _is_utf8(enc):
+        yield from _utf8_lines(src, kind)
+    else:
+        yield from _codec_lines(src, enc)
+
+
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+
+
+def _raw_lines(fh: IO[bytes], name: str) -> Iterator[bytes]:
+    """Byte lines ending in \\n, \\r\\n or a lone \\r (old Excel for Mac), endings kept;
+    none longer than MAX_LINE_BYTES, so one huge line cannot fill memory."""
+    pending = b""
+    number = 0
+    while True:
+        raw = fh.readline(MAX_LINE_BYTES)
+        if not pending and raw.endswith(b"\n") and b"\r" not in raw[:-2]:
+            number += 1
+            yield raw  # the common case: one whole line, no lone CR inside
+            continue
+        if not raw:
+            if pending:
+                yield pending
+            return
+        buf = pending + raw
+        pieces = _LONE_CR.split(buf)
+        if pieces[-1] == b"":
+            pieces.pop()
+        last = pieces.pop()
+        for piece in pieces:
+            number += 1
+            yield piece
+        if last.endswith(b"\n"):
+            number += 1
+            yield last
+            pending = b""
+        else:  # cut by the size limit, or a CR that a LF may follow in the next read
+            pending = last
+            if len(pending) > MAX_LINE_BYTES:
+                raise DataError(f"{name}, line {number + 1}: longer than {MAX_LINE_BYTES >> 20} MB; "
+                                f"refusing it (is this really a file of posts?).")
+
+
+def _utf8_lines(src: _Source, kind: str) -> Iterator[str]:
+    """Split into byte lines before decoding: safe in UTF-8 and lets us name the bad line."""
+    for number, raw in enumerate(_raw_lines(src.fh, src.name), start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if b"\x00" in raw:
+            raise DataError(f"{src.name}, line {number}: contains NUL bytes; "
+                            f"{src.name} looks like a binary file, not {_LABEL.get(kind, kind)}.")
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DataError(f"{src.name}, line {number}: not valid UTF-8; pass --encoding.") from None
+
+
+def _codec_lines(src: _Source, enc: str) -> Iterator[str]:
+    """Other encodings (UTF-16 by BOM, or --encoding) go through TextIOWrapper, any line ending."""
+    try:
+        text = io.TextIOWrapper(src.fh, encoding=enc, newline="")
+    except LookupError:
+        raise UsageError(f"Unknown encoding '{enc}'.") from None
+    number = 0
+    try:
+        while True:
+            line = text.readline(MAX_LINE_BYTES)
+            if not line:
+                return
+            number += 1
+            if len(line) >= MAX_LINE_BYTES and not line.endswith(("\n", "\r")):
+                raise DataError(f"{src.name}, line {number}: longer than {MAX_LINE_BYTES >> 20} MB; "
+                                f"refusing it (is this really a file of posts?).")
+            yield line.lstrip("\ufeff") if number == 1 else line
+    except UnicodeDecodeError:
+        raise DataError(f"{src.name}, near line {number + 1}: not valid {enc}; "
+                        f"pass the right --encoding.") from None
+    finally:
+        text.detach()
+
+
+class _BlockReader:
+    """Decoded text in blocks for the JSON readers, naming the line of any bad byte."""
+
+    def __init__(self, src: _Source, kind: str):
+        enc = _prepare(src, kind)
+        self.src = src
+        self.enc = enc
+        try:
+            self.decoder = codecs.getincrementaldecoder(enc)("strict")
+        except LookupError:
+            raise UsageError(f"Unknown encoding '{enc}'.") from None
+        self.lines_before = 0
+        self.first = True
+
+    def read(self, size: int = _BLOCK) -> str:
+        """Return the next decoded block, or '' at the end of the input."""
+        raw = self.src.fh.read(size)
+        try:
+            text = self.decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError as exc:
+            line = self.lines_before + raw[:max(exc.start, 0)].count(b"\n") + 1
+            hint = "pass --encoding" if _is_utf8(self.enc) else "pass the right --encoding"
+            raise DataError(f"{self.src.name}, line {line}: not valid {_enc_label(self.enc)}; {hint}.") from None
+        if _is_utf8(self.enc):
+            self.lines_before += raw.count(b"\n")
+        if self.first:
+            text = text.lstrip("\ufeff")
+            self.first = False
+        return text
+
+
+def _enc_label(enc: str) -> str:
+    """The encoding as users know it, for messages."""
+    return "UTF-8" if _is_utf8(enc) else enc

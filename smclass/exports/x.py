@@ -1,0 +1,133 @@
+"""X / Twitter: the archive's data/tweets.js and tweets-partN.js files."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import PurePosixPath
+from typing import Iterator
+
+from smclass.errors import DataError
+from .jsonstream import _JsonStream
+from .records import LazyExtra, Post, _id_value, _iso_any, _not_object, _text_value
+from .sources import _BlockReader, _Source
+
+
+_TWEET_FILE = re.compile(r"^tweets?(?:-part(\d+))?\.js$")
+
+
+_YTD_PREFIX = re.compile(r"window\.YTD\.(\w+)\.part(\d+)\s*=\s*")
+
+
+_YTD_TWEET_KINDS = {"tweets", "tweet", "deleted_tweets", "community_tweet"}
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
+
+
+def _x_time(value) -> str | None:
+    """'Wed Mar 06 14:02:11 +0000 2024' to ISO, without depending on the C locale."""
+    if not isinstance(value, str):
+        return None
+    parts = value.split()
+    if len(parts) != 6 or parts[1] not in _MONTHS:
+        return _iso_any(value)
+    try:
+        h, mi, s = (int(x) for x in parts[3].split(":"))
+        off = parts[4]
+        sign = -1 if off.startswith("-") else 1
+        tz = timezone(sign * timedelta(hours=int(off[1:3]), minutes=int(off[3:5])))
+        dt = datetime(int(parts[5]), _MONTHS[parts[1]], int(parts[2]), h, mi, s, tzinfo=tz)
+    except (ValueError, IndexError):
+        return None
+    return dt.isoformat()
+
+
+def _x_unescape(text: str) -> str:
+    """X escapes exactly &, < and > in full_text; undo only those, &amp; last."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+_SKIP = frozenset({"full_text", "text", "id_str"})
+_SKIP_RETWEET = frozenset({"text", "id_str"})  # a retweet's words stay reachable via --keep-columns full_text
+RETWEET_NOTE = "retweet of another post"
+_REPLY_KEYS = ("in_reply_to_status_id_str", "in_reply_to_status_id",
+               "in_reply_to_user_id_str", "in_reply_to_screen_name")
+
+
+def _tweet_post(item, where: str, include_shares: bool = False) -> Post:
+    """One archive element ({"tweet": {...}} or a bare tweet) as a Post.
+
+    A retweet ("RT @user: ...") carries someone else's words: like a Mastodon boost
+    it is kept with a note and no text, unless ``include_shares`` asks to classify it.
+    """
+    if not isinstance(item, dict):
+        return _not_object(where, "x")
+    tweet = item.get("tweet", item) if isinstance(item.get("tweet", item), dict) else item
+    raw = tweet.get("full_text", tweet.get("text"))
+    text, note = _text_value(raw)
+    skip = _SKIP
+    if text is not None:
+        text = _x_unescape(text)
+        if text.startswith("RT @"):
+            note = RETWEET_NOTE
+            if not include_shares:
+                text, skip = None, _SKIP_RETWEET
+    is_reply = any(tweet.get(k) not in (None, "") for k in _REPLY_KEYS)
+    tid = tweet.get("id_str", tweet.get("id"))
+    return Post(_id_value(tid), text, _x_time(tweet.get("created_at")), "x", is_reply, note,
+                LazyExtra(tweet, skip), where)
+
+
+def _read_x_stream(src: _Source) -> Iterator[Post]:
+    """A tweets.js: strip the 'window.YTD.tweets.partN =' prefix, then stream the array."""
+    stream = _JsonStream(_BlockReader(src, "x"), src.name)
+    if stream.startswith("window.YTD"):
+        while "=" not in stream.buf[stream.pos:stream.pos + 200] and stream._fill():
+            pass
+        m = _YTD_PREFIX.match(stream.buf, stream.pos)
+        if not m:
+            raise DataError(f"{src.name} starts with an unknown 'window.YTD' prefix; "
+                            f"expected 'window.YTD.tweets.part0 = [...]'.")
+        if m.group(1) not in _YTD_TWEET_KINDS:
+            raise DataError(f"{src.name} holds 'window.YTD.{m.group(1)}' data, not tweets; "
+                            f"pass data/tweets.js from the archive.")
+        stream.pos = m.end()
+    elif stream.peek() != "[":
+        start = (stream.buf[stream.pos:stream.pos + 30].splitlines() or [""])[0]
+        raise DataError(f"{src.name} does not look like an X archive tweets file: it starts with "
+                        f"'{start}', not 'window.YTD.tweets.part0 = ['.")
+    shares = bool(src.opts.get("include_shares"))
+    for number, item in enumerate(stream.array(), start=1):
+        where = f"{src.name}, post {number}"
+        try:
+            yield _tweet_post(item, where, shares)
+        except RecursionError:
+            yield Post(None, None, None, "x", None, "record nested too deeply", {}, where)
+
+
+def _tweet_part(name: str) -> int | None:
+    """Part number of data/tweets.js (0) or data/tweets-partN.js (N); None for other files."""
+    m = _TWEET_FILE.match(name)
+    if not m:
+        return None
+    return int(m.group(1) or 0)
+
+
+NAME = "x"
+LAYOUT = "data/tweets.js"
+
+
+def archive_members(names: list[str]) -> list[str]:
+    """tweets.js and tweets-partN.js in the archive's data/ folder (or its root), in part order."""
+    found = []
+    for name in names:
+        path = PurePosixPath(name)
+        part = _tweet_part(path.name)
+        if part is not None and (path.parent.name == "data" or str(path.parent) == "."):
+            found.append((str(path.parent), part, name))
+    return [name for _, _, name in sorted(found)]
+
+
+read = _read_x_stream
