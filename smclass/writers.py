@@ -57,8 +57,8 @@ class OutputError(SmclassError):
 
 def _replace_with_fffd(error: UnicodeError):
     """Codec error handler: every character that cannot be encoded (a lone surrogate) becomes U+FFFD."""
-    if isinstance(error, UnicodeEncodeError):
-        return "\ufffd" * (error.end - error.start), error.end
+    if isinstance(error, UnicodeEncodeError):   # bytes: the UTF-8 encoder takes only ASCII text back
+        return "\ufffd".encode("utf-8") * (error.end - error.start), error.end
     raise error
 
 
@@ -472,13 +472,13 @@ class PredictionWriter:
                  formula_guard: bool = True, excel: bool = False):
         self.path = str(path)
         self.columns = list(columns)
+        self._kind, self._target = _kind(self.path)     # first: a folder is refused before its "extension"
         self.format = output_format(self.path, format)
         self.formula_guard = formula_guard
         self.excel = excel
         if excel and self.format != "csv":
             raise UsageError(f"--excel writes a CSV with a byte-order mark; it does not apply to "
                              f"{self.format} output (Excel opens .xlsx as it is).")
-        self._kind, self._target = _kind(self.path)
         if self._kind == "stdout" and self.format in _BINARY_FORMATS:
             raise UsageError(f"{_BINARY_FORMATS[self.format]} cannot be written to stdout; "
                              f"pass --output with a .{self.format} file.")
@@ -636,8 +636,18 @@ class PredictionWriter:
                               "(header included); write .csv or .parquet instead.")
         guard = self.formula_guard
         for row in rows:
-            self._sheet.append([_xlsx_value(v, guard and check) for v, check in zip(row, self._guarded)])
+            self._sheet.append([self._xlsx_text_cell(value) if isinstance(value, str) and value.startswith("=")
+                                else value
+                                for value in (_xlsx_value(v, guard and check) for v, check in zip(row, self._guarded))])
         self._xlsx_rows += len(rows)
+
+    def _xlsx_text_cell(self, text: str):
+        """openpyxl stores a string starting with '=' as a formula; keep it a string cell."""
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(self._sheet, value=text)
+        cell.data_type = "s"
+        return cell
 
     def _write_parquet(self, rows: list[list]) -> None:
         """Convert one chunk column by column and write it as one record batch (one row group)."""
@@ -686,6 +696,15 @@ class PredictionWriter:
         with contextlib.suppress(Exception):
             if self._parquet is not None:
                 self._parquet.close()
+        if self._book is not None:                 # openpyxl streams the sheet into its own temp file
+            writer = getattr(self._sheet, "_writer", None)
+            with contextlib.suppress(BaseException):
+                if writer is not None:
+                    writer.xf.close()              # now, not as an "Exception ignored" message at exit
+            with contextlib.suppress(BaseException):
+                if writer is not None:
+                    os.unlink(writer.out)
+            self._book = None
         with contextlib.suppress(Exception):
             if self._text is not None and self._text is not sys.stdout:
                 if self._kind == "stdout":
