@@ -158,11 +158,13 @@ def refuse_inputs_as_output(output, inputs, option: str = "--output") -> None:
         if name == "-":
             continue
         if out_stat is not None:
-            with contextlib.suppress(OSError):
-                same = os.path.samefile(out, name)
-                if not same:
-                    continue
-        elif os.path.realpath(name) != out_real:
+            try:
+                same = os.path.samefile(out, name)       # hard links too
+            except OSError:                              # the input does not exist: nothing to destroy
+                same = False
+        else:
+            same = os.path.realpath(name) == out_real
+        if not same:
             continue
         raise UsageError(f"{option} {out} is the input {name}; refusing to overwrite an input. "
                          "Write the output to another file.")
