@@ -8,15 +8,18 @@ while the main process reads and writes in input order.
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import multiprocessing
 import os
+import queue
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import SmclassError, UsageError
 
 BASE_COLUMNS = ("id", "created_at", "platform", "is_reply")
 RESULT_COLUMNS = ("text", "label", "p_broadcast", "note")
@@ -66,19 +69,134 @@ class _Progress:
 
 
 # -- worker processes ------------------------------------------------------------
-_WORKER = None
+class WorkerDied(SmclassError):
+    """A classification worker process ended without returning its chunk (killed, out of memory)."""
 
 
-def _init_worker(model: str, threshold, trusted: bool) -> None:
-    global _WORKER
-    from .predict import Predictor
-
-    _WORKER = Predictor.load(model, threshold=threshold, trusted=trusted)
+_BLOCKED = {signal.SIGINT, signal.SIGTERM}
 
 
-def _classify(texts: list) -> tuple:
-    labels, p, notes = _WORKER.predict_many(texts)
-    return labels, p.tolist(), notes
+def _worker_main(tasks, results, predictor, model, threshold, trusted) -> None:
+    """A worker: classify the texts it is sent until it gets None.
+
+    Ctrl-C reaches the whole process group, but only the parent decides what it
+    means, so SIGINT is ignored here; SIGTERM has its default action (the worker
+    just ends) whatever handler the parent had installed before forking.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _BLOCKED)
+    parent = os.getppid()
+    try:
+        if predictor is None:                       # spawned, not forked: load the model here
+            from .predict import Predictor
+            predictor = Predictor.load(model, threshold=threshold, trusted=trusted)
+        while True:
+            try:
+                texts = tasks.get(timeout=1.0)
+            except queue.Empty:
+                if os.getppid() != parent:          # the parent was killed: nobody will ask again
+                    return
+                continue
+            if texts is None:
+                return
+            labels, p, notes = predictor.predict_many(texts)
+            results.put(("ok", (labels, p.tolist(), notes)))
+    except BaseException as exc:                    # report it to the parent, no traceback here
+        with contextlib.suppress(BaseException):
+            results.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _describe_exit(code) -> str:
+    if code is None:
+        return "stopped responding"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+class _Workers:
+    """N classification processes, each with its own task and result queue.
+
+    Chunk i goes to worker i mod N and results are taken back in input order, so the
+    parent always knows which chunk a worker holds: when one dies (the out-of-memory
+    killer, kill -9) the run stops at once and says which chunk was lost, instead of
+    waiting forever for a result that will never come.
+    """
+
+    def __init__(self, n: int, predictor, model: str, trusted: bool):
+        fork = sys.platform != "darwin"
+        context = multiprocessing.get_context("fork" if fork else "spawn")
+        self.n = n
+        self.tasks = [context.Queue() for _ in range(n)]
+        self.results = [context.Queue() for _ in range(n)]
+        self.procs = []
+        # Signals stay blocked while forking, so a Ctrl-C right now cannot reach a
+        # half-started worker that still has the parent's handlers; the parent gets it after.
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
+        try:
+            for tasks, results in zip(self.tasks, self.results):
+                proc = context.Process(
+                    target=_worker_main, daemon=True,
+                    args=(tasks, results, predictor if fork else None, model, predictor.threshold, trusted))
+                proc.start()
+                self.procs.append(proc)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def submit(self, number: int, texts: list) -> None:
+        self.tasks[number % self.n].put(texts)
+
+    def result(self, number: int, describe) -> tuple:
+        """The result of chunk ``number``; WorkerDied if its worker ended without one."""
+        w = number % self.n
+        results, proc = self.results[w], self.procs[w]
+        while True:
+            try:
+                status, payload = results.get(timeout=0.1)
+                break
+            except queue.Empty:
+                if proc.is_alive():
+                    continue
+                try:                                 # it may have answered just before ending
+                    status, payload = results.get(timeout=0.5)
+                    break
+                except queue.Empty:
+                    raise WorkerDied(f"Worker process {proc.pid} {_describe_exit(proc.exitcode)} while classifying "
+                                     f"{describe(number)}") from None
+        if status == "ok":
+            return payload
+        raise RuntimeError(f"a worker process failed on {describe(number)}: {payload}")
+
+    def close(self) -> None:
+        """Success: tell every worker to finish, and wait for them (the pool is closed and joined)."""
+        for tasks in self.tasks:
+            tasks.put(None)
+        for proc in self.procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=5)
+        self._close_queues()
+
+    def kill(self) -> None:
+        """Failure or interrupt: end every worker now, never waiting on a queue nobody reads."""
+        for proc in self.procs:
+            with contextlib.suppress(Exception):
+                if proc.is_alive():
+                    proc.kill()
+        for proc in self.procs:
+            with contextlib.suppress(Exception):
+                proc.join(timeout=5)
+        self._close_queues()
+
+    def _close_queues(self) -> None:
+        for q in self.tasks + self.results:
+            with contextlib.suppress(Exception):
+                q.cancel_join_thread()              # never block at exit flushing into a dead worker's pipe
+                q.close()
 
 
 # -- the run -----------------------------------------------------------------------
@@ -88,14 +206,37 @@ def _chunks(iterable, size: int):
         yield chunk
 
 
-def _tagged(inputs, read_kwargs, size: int):
-    """Chunks of (input name, Post), every input in turn, lazily."""
+def _input_labels(inputs) -> list[str]:
+    """What the ``input`` column says: the file name, or the path as given when two inputs share a name."""
+    names = ["stdin" if name == "-" else Path(name).name for name in inputs]
+    if len(set(names)) == len(names):
+        return names
+    return ["stdin" if name == "-" else os.path.normpath(name) for name in inputs]
+
+
+def _tagged(inputs, labels, read_kwargs, size: int):
+    """Chunks of (input label, Post), every input in turn, lazily."""
     from .exports import read_posts
 
-    for name in inputs:
-        label = "stdin" if name == "-" else Path(name).name
+    for name, label in zip(inputs, labels):
         for chunk in _chunks(read_posts(name, **read_kwargs), size):
             yield [(label, post) for post in chunk]
+
+
+def _first_chunks(inputs, labels, read_kwargs, size: int) -> list:
+    """The first chunk of every input (read and let go), to decide the output columns up front."""
+    from .exports import read_posts
+
+    firsts = []
+    for name, label in zip(inputs, labels):
+        posts = read_posts(name, **read_kwargs)
+        try:
+            firsts += [(label, post) for post in itertools.islice(posts, size)]
+        finally:
+            close = getattr(posts, "close", None)
+            if close is not None:
+                close()
+    return firsts
 
 
 def predict_files(
@@ -120,52 +261,69 @@ def predict_files(
     threshold: float | None = None,
     trusted: bool = False,
     progress: bool = True,
+    formula_guard: bool = True,
+    excel: bool = False,
 ) -> Summary:
-    """Classify every post of ``inputs`` and write one row per post to ``output``."""
+    """Classify every post of ``inputs`` and write one row per post to ``output``.
+
+    ``formula_guard`` neutralises cells a spreadsheet would run as formulas in CSV
+    and XLSX output; ``excel`` writes CSV with a UTF-8 byte-order mark.
+    """
     from .predict import Predictor, default_model_path
-    from .writers import PredictionWriter
+    from .writers import PredictionWriter, refuse_inputs_as_output
 
     if jobs < 1:
         raise UsageError("--jobs must be at least 1.")
     if "-" in inputs and len(inputs) > 1:
         raise UsageError("stdin ('-') cannot be combined with other inputs.")
+    refuse_inputs_as_output(output, inputs)
     model = str(model or default_model_path())
     if predictor is None:
         predictor = Predictor.load(model, threshold=threshold, trusted=trusted)
     read_kwargs = {"format": input_format, "text_column": text_column, "id_column": id_column, "encoding": encoding,
                    "date_column": date_column, "account_column": account_column, "dayfirst": dayfirst,
                    "sheet": sheet, "include_shares": include_shares}
-    stream = _tagged(inputs, read_kwargs, chunk_size)
-    first = next(stream, [])
-    columns, kept = _columns(first, keep_columns, several=len(inputs) > 1)
+    labels = _input_labels(inputs)
+    several = len(inputs) > 1
+    stream = _tagged(inputs, labels, read_kwargs, chunk_size)
+    if several:   # the union of every input's columns, not only the first one's
+        columns, kept = _columns(_first_chunks(inputs, labels, read_kwargs, chunk_size), keep_columns, several)
+        first = []
+    else:
+        first = next(stream, [])
+        columns, kept = _columns(first, keep_columns, several)
     summary = Summary()
     bar = _Progress(progress)
     started = time.perf_counter()
-    pool = None
+    workers = None
     try:
-        if jobs > 1:
-            context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
-            pool = context.Pool(jobs, initializer=_init_worker, initargs=(model, predictor.threshold, trusted))
-        with PredictionWriter(output, columns, format=output_format) as writer:
+        with PredictionWriter(output, columns, format=output_format, formula_guard=formula_guard,
+                              excel=excel) as writer:
             chunks = itertools.chain([first] if first else [], stream)
-            if pool is None:
-                results = ((chunk, _classify_with(predictor, chunk)) for chunk in chunks)
+            if jobs > 1:
+                workers = _Workers(jobs, predictor, model, trusted)
+                results = _pooled(workers, chunks, jobs)
             else:
-                results = _pooled(pool, chunks, jobs)
-            for chunk, (labels, p, notes) in results:
-                writer.write(_rows(chunk, labels, p, notes, columns, kept, summary))
+                results = ((chunk, _classify_with(predictor, chunk)) for chunk in chunks)
+            for chunk, (labels_, p, notes) in results:
+                writer.write_rows(_rows(chunk, labels_, p, notes, columns, kept, summary))
                 bar.update(summary.read)
+            if workers is not None:
+                workers.close()
+                workers = None
+    except WorkerDied as exc:
+        where = "no output was written" if output == "-" else f"{output} was not written (a previous file is unchanged)"
+        raise WorkerDied(f"{exc}; {where}.") from None
     finally:
         bar.close()
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+        if workers is not None:
+            workers.kill()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def _texts(chunk) -> list:
-    return [post.text if post.text is not None else None for _, post in chunk]
+    return [post.text for _, post in chunk]
 
 
 def _classify_with(predictor, chunk):
@@ -173,17 +331,29 @@ def _classify_with(predictor, chunk):
     return labels, p.tolist(), notes
 
 
-def _pooled(pool, chunks, jobs: int):
-    """Classify in worker processes, a few chunks ahead, results in input order."""
+def _pooled(workers: _Workers, chunks, jobs: int):
+    """Classify in worker processes, two chunks ahead per worker, results in input order."""
     pending = collections.deque()
-    for chunk in chunks:
-        pending.append((chunk, pool.apply_async(_classify, (_texts(chunk),))))
+    spans = {}
+    start = 0
+
+    def describe(number: int) -> str:
+        first, count, name = spans[number]
+        return f"chunk {number + 1} (posts {first + 1:,} to {first + count:,}, from {name})"
+
+    for number, chunk in enumerate(chunks):
+        spans[number] = (start, len(chunk), chunk[0][0])
+        start += len(chunk)
+        workers.submit(number, _texts(chunk))
+        pending.append((number, chunk))
         if len(pending) > 2 * jobs:
-            done_chunk, result = pending.popleft()
-            yield done_chunk, result.get()
+            done, done_chunk = pending.popleft()
+            yield done_chunk, workers.result(done, describe)
+            del spans[done]
     while pending:
-        done_chunk, result = pending.popleft()
-        yield done_chunk, result.get()
+        done, done_chunk = pending.popleft()
+        yield done_chunk, workers.result(done, describe)
+        del spans[done]
 
 
 def _columns(first_chunk, keep_columns, several: bool) -> tuple[list[str], list[tuple[str, str]]]:
@@ -202,26 +372,33 @@ def _columns(first_chunk, keep_columns, several: bool) -> tuple[list[str], list[
     return columns, kept
 
 
-def _rows(chunk, labels, p, notes, columns, kept, summary: Summary) -> list[dict]:
+def _rows(chunk, labels, p, notes, columns, kept, summary: Summary) -> list[list]:
+    """Output rows as lists in ``columns`` order (no per-row dicts: this loop runs once per post)."""
     rows = []
     base = [c for c in BASE_COLUMNS if c in columns]
     several = "input" in columns
+    sources = [source for _, source in kept]
+    skipped = summary.skipped
+    classified = broadcast = 0
     for (name, post), label, prob, note in zip(chunk, labels, p, notes):
-        summary.read += 1
-        row = {"input": name} if several else {}
+        row = [name] if several else []
         for column in base:
-            row[column] = getattr(post, column)
+            row.append(getattr(post, column))
         if label is None:
             reason = (post.note if post.text is None else note) or "no text"
-            summary.skipped[reason] += 1
-            row.update(text=post.text, label="", p_broadcast=None, note=reason)
+            skipped[reason] += 1
+            row += (post.text, "", None, reason)
         else:
-            summary.classified += 1
-            summary.broadcast += label == "broadcast"
-            row.update(text=post.text, label=label, p_broadcast=round(prob, 6), note=post.note)
-        for out, source in kept:
-            row[out] = post.extra.get(source)
+            classified += 1
+            broadcast += label == "broadcast"
+            row += (post.text, label, round(prob, 6), post.note)
+        if sources:
+            extra = post.extra
+            row += [extra.get(source) for source in sources]
         rows.append(row)
+    summary.read += len(rows)
+    summary.classified += classified
+    summary.broadcast += broadcast
     return rows
 
 
@@ -236,8 +413,15 @@ def add_predict_parser(sub, common) -> None:
         "(--text-column), plain text (one post per line), or - for stdin.",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT")
-    parser.add_argument("--output", "-o", default="-", help="output file (.csv, .jsonl or .parquet); default: CSV to stdout")
-    parser.add_argument("--format", dest="output_format", choices=("csv", "jsonl", "parquet"), help="output format (default: from the extension)")
+    parser.add_argument("--output", "-o", default="-",
+                        help="output file (.csv, .jsonl, .parquet or .xlsx), a FIFO or a device such as /dev/null; "
+                        "default: CSV to stdout. It must not be one of the inputs")
+    parser.add_argument("--format", dest="output_format", choices=("csv", "jsonl", "parquet", "xlsx"), help="output format (default: from the extension)")
+    parser.add_argument("--excel", action="store_true",
+                        help="write CSV with a UTF-8 byte-order mark, so Excel shows accents and emoji correctly")
+    parser.add_argument("--no-formula-guard", dest="formula_guard", action="store_false",
+                        help="write cells starting with = + - @ tab or CR as they are, for pipelines that are not "
+                        "spreadsheets (by default they get a leading ' so a spreadsheet cannot run them as formulas)")
     parser.add_argument("--input-format", default=None, help="force the input format instead of detecting it")
     parser.add_argument("--model", "-m", default=None, help="model file (default: models/smclass.joblib)")
     parser.add_argument("--text-column", default=None, help="column with the post text in generic files (default: text, or one clear candidate such as Message, Post, Caption)")
@@ -280,6 +464,7 @@ def cmd_predict(args) -> int:
         input_format=args.input_format, text_column=args.text_column, id_column=args.id_column,
         encoding=args.encoding, **reader_options(args), keep_columns=keep, jobs=args.jobs, chunk_size=args.chunk_size,
         threshold=args.threshold, trusted=args.trust, progress=not args.quiet,
+        formula_guard=args.formula_guard, excel=args.excel,
     )
     if not args.quiet:
         print(summary.line(args.output), file=sys.stderr)

@@ -154,13 +154,18 @@ def _split_posts(posts, args, log):
 
 
 def cmd_train(args) -> int:
+    from .writers import check_writable
+
+    output = args.output or str(Path("models") / "smclass.joblib")
+    for target in (output, Path(output).with_suffix(".npz"), Path(output).with_suffix(".json")):
+        check_writable(target)          # fail now, before the slow imports and the whole training run
+
     from .data import load_posts
     from .metrics import format_table
     from .model import save, train
 
     log = _Log(args.quiet)
     sources = args.data or [str(_repo_file("data/posts.jsonl"))]
-    output = args.output or str(Path("models") / "smclass.joblib")
     log(f"reading {', '.join(sources)}")
     posts = load_posts(sources, text_column=args.text_column, label_column=args.label_column, label_map=args.label_map)
     if posts.duplicates:

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import platform
+import re
 import warnings
+import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -32,6 +35,10 @@ from .errors import ModelError
 
 FORMAT = "smclass-model"
 FORMAT_VERSION = 2
+MAX_FEATURES = 2**24          # hash buckets a model may have (ours has 2^18); checked before allocating
+MAX_CHAR_NGRAM = 8            # longest character n-gram a model may use (ours: 5)
+MAX_SETTINGS_BYTES = 1 << 20  # the weights file's JSON settings
+_VERSION = re.compile(r"^[0-9][0-9A-Za-z.+!_-]{0,39}$")
 
 
 class ModelVersionWarning(UserWarning):
@@ -97,12 +104,22 @@ class Weights:
 
     @classmethod
     def load(cls, path) -> "Weights":
+        """Read and check a weights file: settings first, then array headers, then the arrays.
+
+        Nothing large is allocated before ``n_features`` is known to be sane and the
+        arrays' headers say they have exactly that many floats.
+        """
+        path = Path(path)
         try:
+            with zipfile.ZipFile(path) as bundle:
+                settings = _read_settings(bundle, path)
+                n_features = check_settings(settings, path)
+                for name in ("idf", "coef"):
+                    _check_array_header(bundle, name, n_features, path)
             with np.load(path, allow_pickle=False) as data:
-                settings = json.loads(str(data["settings"]))
                 idf, coef = data["idf"], data["coef"]
             weights = cls(
-                n_features=int(settings["n_features"]),
+                n_features=n_features,
                 char_ngrams=tuple(settings["char_ngrams"]) if settings["char_ngrams"] else None,
                 word_ngrams=tuple(settings["word_ngrams"]),
                 idf=np.asarray(idf, dtype=np.float32),
@@ -110,12 +127,93 @@ class Weights:
                 intercept=float(settings["intercept"]),
                 labels=tuple(settings["labels"]),
             )
+        except ModelError:
+            raise
         except Exception as exc:
             raise ModelError(f"{path}: not a readable smclass weights file ({type(exc).__name__}).") from None
-        if weights.idf.shape != (weights.n_features,) or weights.coef.shape != (weights.n_features,) \
-                or sorted(weights.labels) != sorted(LABELS):
-            raise ModelError(f"{path}: the weights file is inconsistent (shapes or labels); retrain the model.")
+        weights.check(path)
         return weights
+
+    def check(self, path) -> None:
+        """Refuse values no trained model has: they would give every post a wrong or empty answer."""
+        if self.idf.shape != (self.n_features,) or self.coef.shape != (self.n_features,) \
+                or sorted(self.labels) != sorted(LABELS):
+            raise ModelError(f"{path}: the weights file is inconsistent (shapes or labels); retrain the model.")
+        for name, values in (("idf", self.idf), ("coefficients", self.coef)):
+            if not np.isfinite(values).all():
+                raise ModelError(f"{path}: the model's {name} include NaN or infinite values; refusing to load it.")
+        if (self.idf < 0).any():
+            raise ModelError(f"{path}: the model's idf include negative values; refusing to load it.")
+        if not math.isfinite(self.intercept):
+            raise ModelError(f"{path}: the model's intercept is {self.intercept}, not a finite number; "
+                             "refusing to load it.")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_settings(settings, path) -> int:
+    """Check the feature settings of a weights file before anything is allocated; return n_features."""
+    if not isinstance(settings, dict):
+        raise ModelError(f"{path}: the weights file's settings are not a JSON object; refusing to load it.")
+    missing = [k for k in ("n_features", "char_ngrams", "word_ngrams", "intercept", "labels") if k not in settings]
+    if missing:
+        raise ModelError(f"{path}: the weights file's settings have no {missing[0]!r}; refusing to load it.")
+    n = settings["n_features"]
+    if not _is_int(n) or n < 2 or n & (n - 1):
+        raise ModelError(f"{path}: n_features is {n!r}, not a power of two; refusing to load it.")
+    if n > MAX_FEATURES:
+        raise ModelError(f"{path}: n_features is {n:,}, above the maximum of {MAX_FEATURES:,} (2^24); "
+                         "refusing to load it.")
+    char = settings["char_ngrams"]
+    if char is not None and not (isinstance(char, list) and len(char) == 2 and all(map(_is_int, char))
+                                 and 1 <= char[0] <= char[1] <= MAX_CHAR_NGRAM):
+        raise ModelError(f"{path}: char_ngrams is {char!r}; expected null or [low, high] with "
+                         f"1 <= low <= high <= {MAX_CHAR_NGRAM}; refusing to load it.")
+    word = settings["word_ngrams"]
+    if not (isinstance(word, list) and len(word) == 2 and all(map(_is_int, word)) and 1 <= word[0] <= word[1] <= 2):
+        raise ModelError(f"{path}: word_ngrams is {word!r}; expected [1, 1], [1, 2] or [2, 2]; refusing to load it.")
+    if not _is_number(settings["intercept"]):
+        raise ModelError(f"{path}: the intercept is {settings['intercept']!r}, not a number; refusing to load it.")
+    labels = settings["labels"]
+    if not (isinstance(labels, list) and all(isinstance(x, str) for x in labels) and sorted(labels) == sorted(LABELS)):
+        raise ModelError(f"{path}: the labels are {labels!r}, not {list(LABELS)}; refusing to load it.")
+    return n
+
+
+def _read_settings(bundle: zipfile.ZipFile, path) -> dict:
+    """The JSON settings stored as a 0-d unicode array, read only if its header says it is small."""
+    with bundle.open("settings.npy") as handle:
+        shape, dtype = _array_header(handle)
+        if shape != () or dtype.kind != "U" or dtype.itemsize > MAX_SETTINGS_BYTES:
+            raise ModelError(f"{path}: the weights file's settings are not a short JSON text; refusing to load it.")
+        raw = handle.read(dtype.itemsize + 1)
+    return json.loads(str(np.frombuffer(raw[: dtype.itemsize], dtype=dtype)[0]))
+
+
+def _array_header(handle) -> tuple[tuple, np.dtype]:
+    version = np.lib.format.read_magic(handle)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+    else:
+        raise ValueError(f"unsupported .npy version {version}")
+    return shape, dtype
+
+
+def _check_array_header(bundle: zipfile.ZipFile, name: str, n_features: int, path) -> None:
+    """An array's shape and type, from its header alone, before it is decompressed."""
+    with bundle.open(f"{name}.npy") as handle:
+        shape, dtype = _array_header(handle)
+    if shape != (n_features,) or dtype.kind != "f" or dtype.itemsize > 8:
+        raise ModelError(f"{path}: {name} holds {dtype} values of shape {shape}, not {n_features:,} floats "
+                         "(n_features); refusing to load it.")
 
 
 def save(pipeline, card: dict, path) -> dict:
@@ -183,7 +281,27 @@ def read_card(path: Path, *, trusted: bool, checked: Path | None = None) -> dict
                 f"{checked}: its sha256 does not match the one in {card_file.name}, so the file was changed "
                 "after smclass wrote it; refusing to load it."
             )
+    check_card_values(card, card_file, checked)
     return card
+
+
+def check_card_values(card: dict, card_file, model) -> None:
+    """The card's decision threshold and version strings must be what ``smclass train`` writes."""
+    name = Path(model).name
+    if "decision_threshold" in card:
+        t = card["decision_threshold"]
+        if not (_is_number(t) and math.isfinite(t) and 0.0 <= t <= 1.0):
+            raise ModelError(f"{card_file}: the decision threshold is {t!r}, not a number between 0 and 1; "
+                             f"refusing to load {name}.")
+    made_with = card.get("versions", {})
+    if not isinstance(made_with, dict):
+        raise ModelError(f"{card_file}: 'versions' is {made_with!r}, not a table of version strings; "
+                         f"refusing to load {name}.")
+    for key in ("smclass", "scikit-learn", "numpy", "python"):
+        value = made_with.get(key)
+        if value is not None and not (isinstance(value, str) and _VERSION.match(value)):
+            raise ModelError(f"{card_file}: the {key} version is {value!r}, not a version string; "
+                             f"refusing to load {name}.")
 
 
 def load_pipeline(path, *, trusted: bool = False):
@@ -225,7 +343,12 @@ def load_weights(path, *, trusted: bool = False) -> tuple[Weights, dict]:
         check_versions(card.get("versions") or {}, path)
         return Weights.load(weights_file), card
     pipeline, card = load_pipeline(path, trusted=trusted)
-    return Weights.from_pipeline(pipeline), card
+    weights = Weights.from_pipeline(pipeline)
+    check_settings({"n_features": weights.n_features, "intercept": weights.intercept,
+                    "char_ngrams": list(weights.char_ngrams) if weights.char_ngrams else None,
+                    "word_ngrams": list(weights.word_ngrams), "labels": list(weights.labels)}, path)
+    weights.check(path)
+    return weights, card
 
 
 def check_versions(made_with: dict, path: Path) -> None:

@@ -377,6 +377,20 @@ def _tick_labels(rows: list[dict], period: str) -> list[str]:
 
 def render_chart(rows: list[dict], period: str, overall_share: float | None, *, title: str,
                  groups: list[dict] | None = None, total: int | None = None) -> bytes:
+    """:func:`_render_chart` with every label taken as plain text: an account, file name or title
+    such as ``$\\foo$`` is drawn as written, never parsed as mathtext (or LaTeX)."""
+    import matplotlib
+
+    from .writers import scrub
+
+    title = scrub(title)        # a lone surrogate (from a broken emoji escape) cannot be drawn: U+FFFD
+    groups = [{**g, "name": scrub(str(g["name"]))} for g in groups] if groups else groups
+    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        return _render_chart(rows, period, overall_share, title=title, groups=groups, total=total)
+
+
+def _render_chart(rows: list[dict], period: str, overall_share: float | None, *, title: str,
+                  groups: list[dict] | None = None, total: int | None = None) -> bytes:
     """The mix as a PNG: broadcast share per period (stacked to 100%) over the number of posts.
 
     Without dated posts it shows the overall mix and, if given, the mix per group instead.
@@ -783,11 +797,13 @@ def build_report(
     Returns a summary dict: counts overall, per period and per group, the example
     posts, skip reasons, and the paths written. ``png`` also writes the chart alone.
     """
-    from .writers import atomic_path
+    from .writers import atomic_path, refuse_inputs_as_output, write_text
 
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     inputs = [str(i) for i in inputs]
+    refuse_inputs_as_output(output, inputs)
+    refuse_inputs_as_output(png, inputs, option="--png")
     if period not in PERIODS:
         raise UsageError(f"--period must be one of {', '.join(PERIODS)}, not {period!r}.")
     if threshold is not None and not 0.0 <= threshold <= 1.0:
@@ -857,7 +873,7 @@ def build_report(
     page = render_html(summary, chart_png, title=title,
                        model_line=_model_line(loaded["predictor"], kinds, threshold))
     with atomic_path(output) as tmp:
-        Path(tmp).write_text(page, encoding="utf-8")
+        write_text(tmp, page)          # a lone surrogate in a post becomes U+FFFD, never a crash
     if png is not None:
         with atomic_path(png) as tmp:
             Path(tmp).write_bytes(chart_png)

@@ -322,6 +322,118 @@ def test_weights_holding_a_pickle_are_not_unpickled(model_copy, real_card, tmp_p
     with open(weights, "wb") as handle:
         np.savez(handle, idf=np.array([Hostile(marker)], dtype=object), coef=np.zeros(4), settings=np.array("{}"))
     write_card(model_copy, {**real_card, "weights_sha256": sha256_of(weights)})
-    with pytest.raises(ModelError, match=r"m.npz: not a readable smclass weights file"):
+    with pytest.raises(ModelError, match=r"m.npz: the weights file's settings have no 'n_features'"):
+        Predictor.load(model_copy)
+    settings = json.dumps({"n_features": 4, "char_ngrams": [2, 5], "word_ngrams": [1, 2], "intercept": 0.0,
+                           "labels": ["broadcast", "conversational"]})
+    with open(weights, "wb") as handle:
+        np.savez(handle, idf=np.array([Hostile(marker)] * 4, dtype=object), coef=np.zeros(4),
+                 settings=np.array(settings))
+    write_card(model_copy, {**real_card, "weights_sha256": sha256_of(weights)})
+    with pytest.raises(ModelError, match=r"m.npz: idf holds object values of shape \(4,\), not 4 floats"):
         Predictor.load(model_copy)
     assert not marker.exists()
+
+
+# --------------------------------------------------------------------------- #
+# Values, not only shapes: files that pass the hash but are not sane (issue 13)
+# --------------------------------------------------------------------------- #
+
+GOOD_SETTINGS = {"n_features": 16, "char_ngrams": [2, 5], "word_ngrams": [1, 2], "intercept": 0.25,
+                 "labels": ["broadcast", "conversational"]}
+
+
+def _npy_bytes(array: np.ndarray, claimed_shape=None) -> bytes:
+    """One .npy member; ``claimed_shape`` makes its header lie about the size (data stays tiny)."""
+    buffer = __import__("io").BytesIO()
+    if claimed_shape is None:
+        np.lib.format.write_array(buffer, array, allow_pickle=False)
+    else:
+        header = {"descr": np.lib.format.dtype_to_descr(array.dtype), "fortran_order": False,
+                  "shape": claimed_shape}
+        np.lib.format.write_array_header_1_0(buffer, header)
+        buffer.write(array.tobytes())
+    return buffer.getvalue()
+
+
+def write_weights(model: pathlib.Path, real_card: dict, *, settings=None, idf=None, coef=None,
+                  claimed_shape=None, card_changes=None) -> pathlib.Path:
+    """A weights file plus a card that vouches for it (right sha256): only the values are wrong."""
+    import zipfile
+
+    settings = {**GOOD_SETTINGS, **(settings or {})}
+    n = 16
+    idf = np.ones(n, dtype=np.float32) if idf is None else idf
+    coef = np.linspace(-1, 1, n) if coef is None else coef
+    weights = model.with_suffix(".npz")
+    with zipfile.ZipFile(weights, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("idf.npy", _npy_bytes(idf, claimed_shape))
+        bundle.writestr("coef.npy", _npy_bytes(coef, claimed_shape))
+        bundle.writestr("settings.npy", _npy_bytes(np.array(json.dumps(settings))))
+    card = {**real_card, "weights_sha256": sha256_of(weights), **(card_changes or {})}
+    model.with_suffix(".json").write_text(json.dumps(card), encoding="utf-8")
+    return weights
+
+
+def test_a_hand_built_sane_weights_file_loads(model_copy, real_card):
+    write_weights(model_copy, real_card)
+    p = Predictor.load(model_copy)
+    assert p.weights.n_features == 16 and p.predict(["thanks for coming!"])[0] in ("broadcast", "conversational")
+
+
+INSANE = [
+    ("nan-coef", dict(coef=np.r_[np.nan, np.zeros(15)]), r"coefficients include NaN or infinite values"),
+    ("inf-coef", dict(coef=np.r_[np.inf, np.zeros(15)]), r"coefficients include NaN or infinite values"),
+    ("nan-idf", dict(idf=np.r_[np.float32("nan"), np.ones(15, np.float32)]), r"idf include NaN or infinite"),
+    ("inf-idf", dict(idf=np.r_[np.float32("inf"), np.ones(15, np.float32)]), r"idf include NaN or infinite"),
+    ("negative-idf", dict(idf=-np.ones(16, np.float32)), r"idf include negative values"),
+    ("nan-intercept", dict(settings={"intercept": float("nan")}), r"intercept is nan, not a finite number"),
+    ("inf-intercept", dict(settings={"intercept": float("inf")}), r"intercept is inf, not a finite number"),
+    ("text-intercept", dict(settings={"intercept": "0.5"}), r"intercept is '0.5', not a number"),
+    ("not-power-of-two", dict(settings={"n_features": 1000}), r"n_features is 1000, not a power of two"),
+    ("bool-n-features", dict(settings={"n_features": True}), r"n_features is True, not a power of two"),
+    ("text-n-features", dict(settings={"n_features": "16"}), r"n_features is '16', not a power of two"),
+    ("above-the-cap", dict(settings={"n_features": 2**30}, claimed_shape=(2**30,)),
+     r"n_features is 1,073,741,824, above the maximum of 16,777,216 \(2\^24\)"),
+    ("header-lies", dict(settings={"n_features": 2**20}, claimed_shape=(2**31,)),
+     r"idf holds float32 values of shape \(2147483648,\), not 1,048,576 floats"),
+    ("shape-mismatch", dict(settings={"n_features": 32}), r"idf holds float32 values of shape \(16,\), not 32"),
+    ("char-ngrams-reversed", dict(settings={"char_ngrams": [5, 2]}), r"char_ngrams is \[5, 2\]; expected null"),
+    ("char-ngrams-zero", dict(settings={"char_ngrams": [0, 3]}), r"char_ngrams is \[0, 3\]"),
+    ("char-ngrams-huge", dict(settings={"char_ngrams": [2, 500]}), r"char_ngrams is \[2, 500\]"),
+    ("char-ngrams-text", dict(settings={"char_ngrams": "2-5"}), r"char_ngrams is '2-5'"),
+    ("word-ngrams-three", dict(settings={"word_ngrams": [1, 3]}), r"word_ngrams is \[1, 3\]; expected \[1, 1\]"),
+    ("word-ngrams-zero", dict(settings={"word_ngrams": [0, 1]}), r"word_ngrams is \[0, 1\]"),
+    ("labels", dict(settings={"labels": ["spam", "ham"]}), r"the labels are \['spam', 'ham'\]"),
+    ("threshold-text", dict(card_changes={"decision_threshold": "high"}),
+     r"m.json: the decision threshold is 'high', not a number between 0 and 1; refusing to load m.npz"),
+    ("threshold-above-one", dict(card_changes={"decision_threshold": 1.5}), r"decision threshold is 1.5"),
+    ("threshold-nan", dict(card_changes={"decision_threshold": float("nan")}), r"decision threshold is nan"),
+    ("threshold-bool", dict(card_changes={"decision_threshold": True}), r"decision threshold is True"),
+    ("version-number", dict(card_changes={"versions": {"scikit-learn": 5}}),
+     r"m.json: the scikit-learn version is 5, not a version string; refusing to load m.npz"),
+    ("version-empty", dict(card_changes={"versions": {"smclass": ""}}), r"the smclass version is '', not"),
+    ("version-garbage", dict(card_changes={"versions": {"numpy": "$(rm -rf /)"}}), r"the numpy version is"),
+    ("versions-not-a-table", dict(card_changes={"versions": "1.0"}), r"'versions' is '1.0', not a table"),
+]
+
+
+@pytest.mark.parametrize("name, changes, message", INSANE, ids=[c[0] for c in INSANE])
+def test_insane_values_are_refused_api(model_copy, real_card, name, changes, message):
+    write_weights(model_copy, real_card, **changes)
+    with pytest.raises(ModelError, match=message):
+        Predictor.load(model_copy)
+
+
+@pytest.mark.parametrize("name, changes, message",
+                         [c for c in INSANE if c[0] in ("nan-coef", "above-the-cap", "word-ngrams-three",
+                                                        "threshold-text", "version-number")],
+                         ids=lambda v: v if isinstance(v, str) and " " not in v else "")
+def test_insane_values_are_refused_cli(model_copy, real_card, posts_file, tmp_path, capsys, name, changes, message):
+    import re
+
+    write_weights(model_copy, real_card, **changes)
+    out = tmp_path / "out.csv"
+    code, stdout, err = run_main(capsys, "predict", "--model", model_copy, posts_file, "--output", out, "-q")
+    assert code == 1 and stdout == "" and not out.exists()
+    assert len(err.strip().splitlines()) == 1 and err.startswith("Error: ") and re.search(message, err)

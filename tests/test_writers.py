@@ -57,9 +57,10 @@ def test_output_format(path, explicit, fmt):
 
 
 def test_output_format_errors():
-    assert OUTPUT_FORMATS == ("csv", "jsonl", "parquet")
-    with pytest.raises(UsageError, match="Cannot tell the output format of 'out.xlsx'"):
-        output_format("out.xlsx", None)
+    assert OUTPUT_FORMATS == ("csv", "jsonl", "parquet", "xlsx")
+    assert output_format("out.XLSX", None) == "xlsx"
+    with pytest.raises(UsageError, match="Cannot tell the output format of 'out.xls'"):
+        output_format("out.xls", None)
     with pytest.raises(UsageError, match="Unknown output format 'xml'"):
         output_format("out.csv", "xml")
     with pytest.raises(UsageError, match="Parquet cannot be written to stdout"):
