@@ -20,7 +20,7 @@ LABELS = ("broadcast", "conversational")
 # A link as people type it: a scheme, www., a known short host, or a bare domain with a path.
 _LINK = re.compile(
     r"(?:https?://|www\.|\b(?:t\.co|pic\.twitter\.com|instagr\.am|youtu\.be|bit\.ly|fb\.watch|tinyurl\.com|goo\.gl)/"
-    r"|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|co|org|net|io|ly|uk|me|tv|app|shop|store|example|ng|in|ph|au|ca|ie|de)"
+    r"|(?<![@\w.-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|co|org|net|io|ly|uk|me|tv|app|shop|store|example|ng|in|ph|au|ca|ie|de)"
     r"(?:/\S*)?(?=$|[\s).,!?]))",
     re.IGNORECASE,
 )
