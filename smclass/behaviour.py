@@ -15,7 +15,6 @@ The cases live in ``smclass/behaviour_cases/`` (JSONL, written by hand, never ta
 corpus or any public data set). Floors that the test suite holds the shipped model to live in
 ``tests/behaviour/floors.json``; ``python -m smclass.behaviour --pin`` rewrites them.
 
->>> stub = lambda texts: [0.9 if "shop" in t else 0.1 for t in texts]
 >>> add_cta("lovely walk today", "Shop now: x.example")
 'lovely walk today Shop now: x.example'
 >>> swap_spelling("my favourite colour")
@@ -170,9 +169,9 @@ def swap_currency(text: str) -> list[str]:
             continue
 
         def convert(m, target=target, rate=rate):
-            whole = float(m.group(2).replace(",", "")) * (1000 if m.group(4) else 1)
-            value = (whole + float(m.group(3) or 0)) / CURRENCY_RATE[m.group(1)] * rate
-            return target + _plausible(value, bool(m.group(3)))
+            amount = float(m.group(2).replace(",", "") + (m.group(3) or "")) * (1000 if m.group(4) else 1)
+            value = amount / CURRENCY_RATE[m.group(1)] * rate
+            return target + _plausible(value, bool(m.group(3)) and not m.group(4))
 
         out.append(_MONEY.sub(convert, text))
     return out
