@@ -290,7 +290,7 @@ class Cases:
 
 
 @dataclass
-class TestResult:
+class Result:
     """One behaviour test: how many of its cases passed, and the failures."""
 
     name: str
@@ -338,8 +338,8 @@ def lowered(before: float, after: float) -> bool:
     return after < before or (before <= 1e-12 and after <= before)
 
 
-def run(model, cases: Cases | None = None, *, threshold: float | None = None) -> list[TestResult]:
-    """Run every behaviour test against ``model``; return one :class:`TestResult` per test.
+def run(model, cases: Cases | None = None, *, threshold: float | None = None) -> list[Result]:
+    """Run every behaviour test against ``model``; return one :class:`Result` per test.
 
     ``model`` is a :class:`~smclass.Predictor` (its threshold is used), any object with
     ``p_broadcast(texts)``, or a callable ``texts -> p_broadcast``.
@@ -380,10 +380,10 @@ def run(model, cases: Cases | None = None, *, threshold: float | None = None) ->
         raise ValueError(f"the model returned {len(scores)} scores for {len(ordered)} posts.")
     p = dict(zip(ordered, scores))
 
-    results: dict[str, TestResult] = {}
+    results: dict[str, Result] = {}
     for family, name, description, case, a, b in plan:
         key = f"{family} {name}"
-        result = results.setdefault(key, TestResult(key, family, description))
+        result = results.setdefault(key, Result(key, family, description))
         kind = case.get("kind")
         if family == "INV":
             ok = _label(p[a], threshold) == _label(p[b], threshold)
@@ -404,7 +404,7 @@ def run(model, cases: Cases | None = None, *, threshold: float | None = None) ->
     return sorted(results.values(), key=lambda r: (order[r.family], r.name))
 
 
-def family_rates(results: list[TestResult]) -> dict[str, float]:
+def family_rates(results: list[Result]) -> dict[str, float]:
     """Pass rate of each family over all its cases."""
     out = {}
     for family in ("INV", "DIR", "MFT"):
@@ -414,14 +414,14 @@ def family_rates(results: list[TestResult]) -> dict[str, float]:
     return out
 
 
-def rates(results: list[TestResult]) -> dict[str, float]:
+def rates(results: list[Result]) -> dict[str, float]:
     """Pass rate of every test and every family, keyed ``"INV names"``, ``"MFT promotion"``, ``"INV"``…"""
     out = {r.name: r.rate for r in results}
     out.update(family_rates(results))
     return out
 
 
-def kind_rates(results: list[TestResult], family: str | None = None) -> dict[str, tuple[int, int]]:
+def kind_rates(results: list[Result], family: str | None = None) -> dict[str, tuple[int, int]]:
     """(passed, total) per post kind, summed over the tests of ``family`` (all when None)."""
     out: dict[str, list[int]] = {}
     for r in results:
@@ -434,7 +434,7 @@ def kind_rates(results: list[TestResult], family: str | None = None) -> dict[str
     return {k: tuple(v) for k, v in sorted(out.items())}
 
 
-def worst_failures(results: list[TestResult], n: int = 20) -> list[dict]:
+def worst_failures(results: list[Result], n: int = 20) -> list[dict]:
     """The ``n`` failures farthest from passing (largest miss in p_broadcast), across all tests."""
     def miss(f):
         if f["expected"] in LABELS:
@@ -447,7 +447,7 @@ def worst_failures(results: list[TestResult], n: int = 20) -> list[dict]:
 
 
 # -- floors ---------------------------------------------------------------------------------
-def floors_from(results: list[TestResult]) -> dict[str, float]:
+def floors_from(results: list[Result]) -> dict[str, float]:
     """Each rate rounded down to the whole percent, as a fraction."""
     return {name: math.floor(rate * 100 + 1e-9) / 100 for name, rate in rates(results).items()}
 
@@ -457,7 +457,7 @@ def read_floors(path: Path | str = FLOORS) -> dict[str, float]:
         return json.load(handle)["floors"]
 
 
-def write_floors(results: list[TestResult], path: Path | str = FLOORS, model: str = "") -> dict[str, float]:
+def write_floors(results: list[Result], path: Path | str = FLOORS, model: str = "") -> dict[str, float]:
     floors = floors_from(results)
     payload = {
         "about": "Pass-rate floors of the behaviour suite for the model `smclass train` makes from the shipped "
@@ -473,7 +473,7 @@ def write_floors(results: list[TestResult], path: Path | str = FLOORS, model: st
     return floors
 
 
-def below_floors(results: list[TestResult], floors: dict[str, float]) -> list[str]:
+def below_floors(results: list[Result], floors: dict[str, float]) -> list[str]:
     """One line per rate below its floor, and per test that has no floor."""
     got = rates(results)
     problems = [f"{name}: {got[name]:.1%} is below its floor {floor:.0%}"
@@ -484,7 +484,7 @@ def below_floors(results: list[TestResult], floors: dict[str, float]) -> list[st
 
 
 # -- text output ----------------------------------------------------------------------------
-def format_table(results: list[TestResult], floors: dict[str, float] | None = None) -> str:
+def format_table(results: list[Result], floors: dict[str, float] | None = None) -> str:
     fam = family_rates(results)
     lines = [f"{'test':<26} {'pass':>7} {'cases':>6} {'rate':>7}" + ("  floor" if floors else "")]
     for family in ("INV", "DIR", "MFT"):
@@ -526,11 +526,21 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     results = run(predictor)
     floors = None
-    if args.pin:
-        floors = write_floors(results, args.floors, model=str(args.model or "models/smclass.joblib"))
-        print(f"pinned {len(floors)} floors in {args.floors}", file=sys.stderr)
-    elif Path(args.floors).is_file():
-        floors = read_floors(args.floors)
+    try:
+        if args.pin:
+            floors = write_floors(results, args.floors, model=str(args.model or "models/smclass.joblib"))
+            print(f"pinned {len(floors)} floors in {args.floors}", file=sys.stderr)
+        elif Path(args.floors).is_file():
+            floors = read_floors(args.floors)
+        elif args.check:
+            print(f"Error: {args.floors}: no floors file; pin one with --pin or name it with --floors.", file=sys.stderr)
+            return 1
+    except OSError as exc:
+        print(f"Error: {args.floors}: cannot write the floors ({exc.strerror}); name a file with --floors.", file=sys.stderr)
+        return 1
+    except (ValueError, KeyError, TypeError):
+        print(f"Error: {args.floors}: not a floors file (JSON with a 'floors' object); re-pin it with --pin.", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps({"rates": rates(results), "by_kind": kind_rates(results),
                           "failures": worst_failures(results, args.failures)}, indent=2, ensure_ascii=False))

@@ -61,3 +61,17 @@ def test_cli_names_a_missing_model(tmp_path, run_module):
     done = run_module("smclass.behaviour", "--model", tmp_path / "nope.joblib")
     assert done.returncode == 1
     assert done.stderr.startswith("Error: ") and "nope.joblib" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cli_names_a_bad_floors_file(shipped_model, tmp_path, run_module):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"x": 1}', encoding="utf-8")
+    cases = [
+        (("--check", "--floors", bad), f"Error: {bad}: not a floors file"),
+        (("--check", "--floors", tmp_path / "none.json"), f"Error: {tmp_path / 'none.json'}: no floors file"),
+        (("--pin", "--floors", tmp_path / "no" / "dir.json"), f"Error: {tmp_path / 'no' / 'dir.json'}: cannot write"),
+    ]
+    for args, message in cases:
+        done = run_module("smclass.behaviour", "--model", shipped_model, *args)
+        assert done.returncode == 1 and done.stderr.startswith(message), done.stderr
+        assert "Traceback" not in done.stderr
