@@ -380,8 +380,55 @@ def _targets(results) -> list[str]:
     return lines + [""]
 
 
+def _behaviour(results) -> list[str]:
+    from smclass.behaviour import TARGETS
+
+    measured = [e for e in results["contenders"] if not e["status"] and e.get("behaviour")]
+    if not measured:
+        return []
+    lines = ["## Behaviour tests (CheckList)", "",
+             "Pass rates of the hand-written behaviour suite in `smclass/behaviour.py` (cases in "
+             "`smclass/behaviour_cases/`), for each contender that gives a probability. **INV**: the label must not "
+             "flip when a photo link is attached to a personal post, or names, @handles, brands, towns, currencies, "
+             "US/UK spelling or emoji change. **DIR**: a call to action with a link must raise p_broadcast; a reply "
+             "answering a named person must lower it. **MFT**: hand-written posts of each kind in the guide must get "
+             "their label. Targets: INV and DIR >= 95 %, MFT >= 90 % for every kind. "
+             "`python -m smclass.behaviour --model M --failures 20` lists the failures.", ""]
+    sm = next((e for e in measured if e["short"] == "smclass"), measured[0])
+    names = list(sm["behaviour"]["rates"])
+    header = ["test", "cases"] + [e["name"] for e in measured] + ["target"]
+    rows = []
+    for name in names:
+        family = name.split()[0]
+        is_family = name == family
+        label = f"**{name} (all)**" if is_family else name
+        total = (sum(n for k, (_, n) in sm["behaviour"]["counts"].items() if k.split()[0] == family)
+                 if is_family else sm["behaviour"]["counts"][name][1])
+        row = [label, f"{total:,}"]
+        for e in measured:
+            rate = e["behaviour"]["rates"].get(name)
+            row.append("–" if rate is None else f"{rate:.1%}")
+        target = TARGETS[family]
+        rate = sm["behaviour"]["rates"][name]
+        row.append(f"{target:.0%} " + ("met" if rate >= target else "**not met**"))
+        rows.append(row)
+    order = {"INV": 0, "DIR": 1, "MFT": 2}
+    rows = [r for _, r in sorted(zip(names, rows), key=lambda nr: (order[nr[0].split()[0]], nr[0] != nr[0].split()[0], nr[0]))]
+    lines += _table(header, rows)
+    worst = sm["behaviour"]["worst"][:10]
+    if worst:
+        lines += [f"Worst failures of {sm['name']} (p_broadcast; for INV and DIR, before -> after):", ""]
+        for f in worst:
+            text = " ".join(f["text"].split()).replace("|", "\\|")
+            text = text if len(text) <= 140 else text[:137] + "..."
+            p = f"{f['p_broadcast']:.3f}" if "p_original" not in f else f"{f['p_original']:.3f} -> {f['p_broadcast']:.3f}"
+            lines.append(f"- [{f['test']}] expected {f['expected']}, {p}: {text}")
+        lines.append("")
+    return lines
+
+
 def render(results) -> str:
-    lines = _header(results) + _accuracy(results) + _speed(results) + _targets(results)
+    lines = _header(results) + _accuracy(results) + _behaviour(results) + _speed(results) + _targets(results)
     lines += ["---", "", f"Whole benchmark: {results['runtime_seconds']:.0f} s. "
               "Regenerate with the command above; figures from different runs or machines are not comparable.", ""]
     return "\n".join(lines)

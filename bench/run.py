@@ -253,6 +253,36 @@ def run_accuracy(contenders, corpus, eval_sets, log) -> None:
             + ("n/a" if results["external_mean"] is None else f"{results['external_mean']:.3f}"))
 
 
+def behaviour_scorer(model):
+    """texts -> p_broadcast for a contender's model, or None when it gives no probabilities."""
+    if hasattr(model, "p_broadcast"):
+        return model.p_broadcast
+    classes = [str(c) for c in getattr(model, "classes_", [])]
+    if hasattr(model, "predict_proba") and "broadcast" in classes:
+        return lambda texts: model.predict_proba(list(texts))[:, classes.index("broadcast")]
+    return None
+
+
+def run_behaviour(contenders, log) -> None:
+    """The behaviour suite (smclass/behaviour.py) on every contender that gives p_broadcast."""
+    from smclass import behaviour
+
+    for entry in active(contenders):
+        score = behaviour_scorer(entry["model"])
+        if score is None:
+            continue
+        results = behaviour.run(score)
+        entry["behaviour"] = {
+            "rates": behaviour.rates(results),
+            "counts": {r.name: [r.passed, r.total] for r in results},
+            "worst": behaviour.worst_failures(results, 20),
+        }
+        fam = behaviour.family_rates(results)
+        log(f"{entry['name']}: behaviour pass rates " + ", ".join(f"{k} {v:.1%}" for k, v in fam.items()))
+        if entry["short"] == "smclass":
+            print(behaviour.format_table(results), file=sys.stderr, flush=True)
+
+
 def run_speed(contenders, corpus, cfg, log) -> None:
     pool = list(corpus["test"].texts)
     for entry in active(contenders):
@@ -460,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
 
     run_training(contenders, corpus, cfg, log)
     run_accuracy(contenders, corpus, eval_sets, log)
+    run_behaviour(contenders, log)
     run_speed(contenders, corpus, cfg, log)
     with tempfile.TemporaryDirectory(prefix="smclass-bench-") as tmp:
         deployment = run_cli_and_load(contenders, corpus, cfg, Path(tmp), log)
