@@ -66,6 +66,8 @@ class Weights:
     coef: np.ndarray
     intercept: float
     labels: tuple = LABELS         # labels[0] is the class a positive score means
+    marks: bool = False            # featuriser options (smclass.features.HashedTfidf); off in older files
+    link_only: bool = False
 
     @classmethod
     def from_pipeline(cls, pipeline) -> "Weights":
@@ -82,6 +84,8 @@ class Weights:
             coef=np.ascontiguousarray(classifier.coef_[0], dtype=np.float64),
             intercept=float(classifier.intercept_[0]),
             labels=(classes[1], classes[0]),
+            marks=bool(getattr(features, "marks", False)),
+            link_only=bool(getattr(features, "link_only", False)),
         )
 
     def save(self, path) -> None:
@@ -91,6 +95,8 @@ class Weights:
             "word_ngrams": list(self.word_ngrams),
             "intercept": self.intercept,
             "labels": list(self.labels),
+            "marks": self.marks,
+            "link_only": self.link_only,
         }
         with open(path, "wb") as handle:
             np.savez_compressed(handle, idf=self.idf, coef=self.coef, settings=np.array(json.dumps(settings)))
@@ -109,6 +115,8 @@ class Weights:
                 coef=np.ascontiguousarray(coef, dtype=np.float64),
                 intercept=float(settings["intercept"]),
                 labels=tuple(settings["labels"]),
+                marks=bool(settings.get("marks", False)),
+                link_only=bool(settings.get("link_only", False)),
             )
         except Exception as exc:
             raise ModelError(f"{path}: not a readable smclass weights file ({type(exc).__name__}).") from None
