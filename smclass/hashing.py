@@ -32,6 +32,7 @@ when they reach their bounds, so memory stays flat on an endless stream.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from typing import NamedTuple
 
@@ -484,73 +485,76 @@ class Featuriser:
         weights of its words and of the bigrams inside it; a post then costs one
         dict look-up per chunk and one pair look-up per chunk boundary.
         """
+        if not all(isinstance(t, str) for t in texts):
+            return None
+        texts, _ = self.prepare(texts)
         scorer = self.scorer(idf, coef)
+        out = np.empty(len(texts))
+        for i, text in enumerate(texts):
+            score = self.score_one(text, scorer)
+            if score is None:
+                return None
+            out[i] = score
+        return out
+
+    def score_one(self, text: str, scorer: Scorer):
+        """The score of one post (a str of at most MAX_POST_CHARS characters): NaN when it has no
+        features, None when it needs the numpy path (a line break inside a chunk at its edge)."""
         cache = self._entries
         if cache is None or cache[0] is not scorer or len(cache[1]) > MAX_ENTRIES or len(cache[2]) > MAX_ENTRIES:
             cache = self._entries = (scorer, {}, {})
         _, entries, pairs = cache
-        if not all(isinstance(t, str) for t in texts):
-            return None
-        texts, _ = self.prepare(texts)
-        out = np.empty(len(texts))
-        bigrams = self.word_ngrams[1] >= 2
-        mask = self.n_features - 1
-        weighted, squared = scorer.weighted, scorer.squared
-        for i, text in enumerate(texts):
-            if "\n" in text or "\r" in text:
-                text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " xxnl ")
-            chunks = clean_invisible(text).split()
-            get = entries.get
+        if "\n" in text or "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " xxnl ")
+        chunks = clean_invisible(text).split()
+        get = entries.get
+        found = list(map(get, chunks))
+        if None in found:
+            self._fill_entries(entries, scorer, [c for c, e in zip(chunks, found) if e is None])
             found = list(map(get, chunks))
-            if None in found:
-                self._fill_entries(entries, scorer, [c for c, e in zip(chunks, found) if e is None])
-                found = list(map(get, chunks))
-                if None in found:          # the cache was replaced meanwhile: stay correct, go the long way
-                    return None
-            start, end = 0, len(found)
-            while start < end and found[start][4] & 1:         # empty or only line breaks at the edges
-                start += 1
-            while end > start and found[end - 1][4] & 1:
-                end -= 1
-            if start == end:
-                out[i] = np.nan
-                continue
-            if found[start][4] & 2 or found[end - 1][4] & 4:   # a line break inside an edge chunk
+            if None in found:          # the cache was replaced meanwhile: stay correct, go the long way
                 return None
-            num = den = 0.0
-            last = None
-            linky = True
-            for entry in found[start:end]:
-                e_num, e_den, first_h, last_h, flags = entry
-                if flags & 16:
-                    continue
-                num += e_num
-                den += e_den
-                linky = linky and bool(flags & 8)
-                if last is not None and bigrams:
-                    w, s = self._pair(pairs, last, first_h, mask, weighted, squared)
-                    num += w
-                    den += s
-                last = last_h
-            if self.marks:
-                first_h = next(e[2] for e in found[start:end] if not e[4] & 16)
-                for a, b in ((BOS_HASH, first_h), (last, EOS_HASH)):
-                    w, s = self._pair(pairs, a, b, mask, weighted, squared)
-                    num += w
-                    den += s
-            if self.link_only and linky:
-                bucket = link_only_bucket(self.n_features)
-                num += float(weighted[bucket])
-                den += float(squared[bucket])
-            out[i] = num / den ** 0.5 if den > 0 else np.nan
-        return out
+        start, end = 0, len(found)
+        while start < end and found[start][4] & 1:         # empty or only line breaks at the edges
+            start += 1
+        while end > start and found[end - 1][4] & 1:
+            end -= 1
+        if start == end:
+            return math.nan
+        if found[start][4] & 2 or found[end - 1][4] & 4:   # a line break inside an edge chunk
+            return None
+        num = den = 0.0
+        last = None
+        linky = True
+        bigrams = self.word_ngrams[1] >= 2
+        pair_get = pairs.get
+        for e_num, e_den, first_h, last_h, flags in found[start:end]:
+            if flags & 16:
+                continue
+            num += e_num
+            den += e_den
+            if not flags & 8:
+                linky = False
+            if last is not None and bigrams:
+                ws = pair_get((last, first_h)) or self._pair(pairs, last, first_h, scorer)
+                num += ws[0]
+                den += ws[1]
+            last = last_h
+        if self.marks:
+            first_h = next(e[2] for e in found[start:end] if not e[4] & 16)
+            for a, b in ((BOS_HASH, first_h), (last, EOS_HASH)):
+                ws = pair_get((a, b)) or self._pair(pairs, a, b, scorer)
+                num += ws[0]
+                den += ws[1]
+        if self.link_only and linky:
+            bucket = link_only_bucket(self.n_features)
+            num += float(scorer.weighted[bucket])
+            den += float(scorer.squared[bucket])
+        return num / math.sqrt(den) if den > 0 else math.nan
 
-    @staticmethod
-    def _pair(pairs: dict, a: int, b: int, mask: int, weighted, squared) -> tuple[float, float]:
-        found = pairs.get((a, b))
-        if found is None:
-            bucket = pair_bucket(a, b, mask)
-            found = pairs[(a, b)] = (float(weighted[bucket]), float(squared[bucket]))
+    def _pair(self, pairs: dict, a: int, b: int, scorer: Scorer) -> tuple[float, float]:
+        bucket = pair_bucket(a, b, self.n_features - 1)
+        found = pairs[(a, b)] = (float(scorer.weighted[bucket]), float(scorer.squared[bucket]))
         return found
 
     def _fill_entries(self, entries: dict, scorer: Scorer, chunks: list[str]) -> None:

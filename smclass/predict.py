@@ -135,7 +135,7 @@ class Predictor:
     def _as_series(values, index, name: str):
         import pandas as pd          # the caller passed a Series, so pandas is already imported
 
-        return pd.Series(values, index=index, name=name)
+        return pd.Series(values, index=index, name=name, dtype=values.dtype)
 
     def p_broadcast(self, texts):
         """Probability of ``broadcast`` for each post (NaN where there is no usable text).
@@ -180,6 +180,15 @@ class Predictor:
 
     def predict_one(self, text) -> Prediction:
         """The label and probability of one post."""
+        if type(text) is str and len(text) <= MAX_POST_CHARS:           # the pure-Python path
+            featuriser = self._featuriser
+            score = featuriser.score_one(text, featuriser.scorer(self._idf, self._coef))
+            if score is not None:
+                if score != score:
+                    return Prediction(None, math.nan, "text is empty")
+                z = self._sign * (score + self._intercept)
+                p = 1.0 / (1.0 + math.exp(-z)) if z > -700.0 else 0.0
+                return Prediction(LABELS[0] if p >= self.threshold else LABELS[1], p, None)
         labels, p, notes = self.predict_many([text])
         return Prediction(labels[0], float(p[0]), notes[0])
 
