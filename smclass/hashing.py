@@ -38,7 +38,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .text import MAX_POST_CHARS, chunk_words, clean_invisible
+from . import fast
+from .text import MAX_POST_CHARS, clean_invisible
 
 SENTINEL = "\ue000"           # a private-use character: the chunk between posts
 _JOIN = f" {SENTINEL} "
@@ -47,6 +48,8 @@ MAX_CACHE_CHARS = 8_000_000   # ... or past this many characters of chunk text h
 MAX_ENTRIES = 200_000         # bound of the small-batch path's chunk and pair caches
 MAX_GRAM_WORD = 64            # characters of a word that feed its character n-grams
 SMALL_BATCH = 32              # batches up to this many posts take the pure-Python path when it can score them
+ARROW_BATCH = 1024            # batches of at least this many posts split and normalise with pyarrow (smclass.fast)
+ARROW_CHUNKS = 512            # ... and normalise their new chunks with it when at least this many are new
 _P = 0x100000001B3            # odd, so invertible modulo 2**64
 _P_INV = pow(_P, -1, 2**64)
 _M = np.uint64(0x9E3779B97F4A7C15)
@@ -192,11 +195,6 @@ class Snapshot(NamedTuple):
     word_feats: np.ndarray
 
 
-def normalise_chunks(chunks: list[str]) -> list[tuple[str, ...]]:
-    """The normalised words of each chunk (the pure-Python normaliser)."""
-    return list(map(chunk_words, chunks))
-
-
 class Tables:
     """Per-process cache: chunk -> normalised words -> hashed features. Grows only; see the module doc."""
 
@@ -246,35 +244,34 @@ class Tables:
         self._word_feats.extend(feats)
         self._word_hash.extend(whash)
 
-    def add_chunks(self, chunks, normalise=normalise_chunks) -> None:
-        """Normalise chunks not seen before; hash their new words all at once; publish."""
+    def add_chunks(self, chunks, normalise=None) -> None:
+        """Normalise chunks not seen before; hash their new words all at once; publish.
+
+        ``normalise`` maps a list of chunks to their words in :class:`smclass.fast.Flat`
+        form (default: the pure-Python normaliser).
+        """
         with self.lock:
             chunk_ids = self.chunk_ids
             new = [c for c in chunks if c not in chunk_ids]
             if not new:
                 return
+            flat = (normalise or fast.python_normalise)(new)
             word_ids = self.word_ids
             new_words: dict[str, int] = {}
             first_id = len(self.words)
-            chunk_start, chunk_len, new_chunk_words = [], [], []
-            base = self._chunk_words.size
-            for normalised in normalise(new):
-                wids = []
-                for word in normalised:
-                    wid = word_ids.get(word)
+            vocab_ids = np.empty(len(flat.vocab), dtype=np.int64)
+            for k, word in enumerate(flat.vocab):
+                wid = word_ids.get(word)
+                if wid is None:
+                    wid = new_words.get(word)
                     if wid is None:
-                        wid = new_words.get(word)
-                        if wid is None:
-                            wid = new_words[word] = first_id + len(new_words)
-                    wids.append(wid)
-                chunk_start.append(base + len(new_chunk_words))
-                chunk_len.append(len(wids))
-                new_chunk_words += wids
+                        wid = new_words[word] = first_id + len(new_words)
+                vocab_ids[k] = wid
             if new_words:
                 self._add_words(list(new_words))
-            self._chunk_word_start.extend(chunk_start)
-            self._chunk_word_len.extend(chunk_len)
-            self._chunk_words.extend(new_chunk_words)
+            self._chunk_word_start.extend(self._chunk_words.size + np.cumsum(flat.counts) - flat.counts)
+            self._chunk_word_len.extend(flat.counts)
+            self._chunk_words.extend(vocab_ids[flat.occ])
             self._publish()
             first_chunk = len(chunk_ids)
             for offset, chunk in enumerate(new):      # findable only now that the rows are published
@@ -342,7 +339,7 @@ class Featuriser:
         self._tables: Tables | None = None
         self._scorer: Scorer | None = None
         self._entries: tuple | None = None       # (scorer, {chunk: entry}, {(hash, hash): (w, s)})
-        self.batch_normaliser = None             # set by smclass.fast to normalise big sets of new chunks
+        self.use_arrow = True                    # big batches go through smclass.fast when pyarrow is there
 
     # -- tables ------------------------------------------------------------------
     def tables(self) -> Tables:
@@ -380,19 +377,29 @@ class Featuriser:
     def word_occurrences(self, texts) -> Occurrences:
         """The word occurrences of every post, with the tables and snapshot their ids refer to."""
         texts, _ = self.prepare(texts)
-        try:
-            joined = _JOIN.join(texts)
-        except TypeError:
-            bad = next(i for i, t in enumerate(texts) if not isinstance(t, str))
-            raise NotTextError(f"Post {bad} is {type(texts[bad]).__name__}, not str.") from None
-        if joined.count(SENTINEL) != len(texts) - 1:      # a post holds the sentinel itself
-            joined = _JOIN.join(t.replace(SENTINEL, " ") for t in texts)
-        joined = clean_invisible(joined)
         tables = self.tables()
-        chunks = joined.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " xxnl ").split()
-        ids = self._chunk_ids(tables, chunks)
+        split = None
+        if self.use_arrow and len(texts) >= ARROW_BATCH:
+            if not all(isinstance(t, str) for t in texts):
+                bad = next(i for i, t in enumerate(texts) if not isinstance(t, str))
+                raise NotTextError(f"Post {bad} is {type(texts[bad]).__name__}, not str.")
+            split = fast.split(texts)
+        if split is not None:
+            distinct, index, chunk_doc = split
+            ids = self._chunk_ids(tables, distinct)[index]
+        else:
+            try:
+                joined = _JOIN.join(texts)
+            except TypeError:
+                bad = next(i for i, t in enumerate(texts) if not isinstance(t, str))
+                raise NotTextError(f"Post {bad} is {type(texts[bad]).__name__}, not str.") from None
+            if joined.count(SENTINEL) != len(texts) - 1:      # a post holds the sentinel itself
+                joined = _JOIN.join(t.replace(SENTINEL, " ") for t in texts)
+            joined = clean_invisible(joined)
+            chunks = joined.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " xxnl ").split()
+            ids = self._chunk_ids(tables, chunks)
+            chunk_doc = np.cumsum(ids == 0)
         snap = tables.snapshot                       # after the look-ups: holds every id found
-        chunk_doc = np.cumsum(ids == 0)
         wlen = snap.chunk_word_len[ids]
         words = snap.chunk_words[expand(snap.chunk_word_start[ids], wlen)]
         word_doc = np.repeat(chunk_doc, wlen)
@@ -407,7 +414,7 @@ class Featuriser:
         missing = np.flatnonzero(ids < 0)
         if len(missing):
             unseen = list(dict.fromkeys(map(chunks.__getitem__, missing.tolist())))
-            normalise = self.batch_normaliser if self.batch_normaliser and len(unseen) >= 2048 else normalise_chunks
+            normalise = fast.normalise if self.use_arrow and len(unseen) >= ARROW_CHUNKS else None
             tables.add_chunks(unseen, normalise)
             ids[missing] = list(map(get, map(chunks.__getitem__, missing.tolist())))
         return ids

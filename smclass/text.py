@@ -114,14 +114,13 @@ MAX_TOKEN_CHARS = 500      # characters of one whitespace-free chunk (a "token")
 # Invisible characters that separate nothing a reader sees: treated as spaces,
 # so a post made only of them (or a lone byte-order mark) is empty.
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u180e"
-_INVISIBLE_TO_SPACE = str.maketrans({c: " " for c in INVISIBLE})
 
 
 def clean_invisible(text: str) -> str:
     """``text`` with zero-width characters and byte-order marks turned into spaces."""
     for c in INVISIBLE:
         if c in text:
-            return text.translate(_INVISIBLE_TO_SPACE)
+            text = text.replace(c, " ")
     return text
 
 
