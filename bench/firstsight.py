@@ -32,7 +32,8 @@ def _child(eval_dir, model, fasttext_bin, order: str) -> dict:
     posts, _ = real_posts(eval_dir)
     predictor = Predictor.load(model)
     ft = fasttext.load_model(fasttext_bin)
-    single, batch = posts[:2000], posts[2000:]        # one-post calls see their own fresh posts
+    cut = min(2000, len(posts) // 4)
+    single, batch = posts[:cut], posts[cut:]          # one-post calls see their own fresh posts
     out = {"posts": len(batch)}
 
     def run_smclass():
@@ -67,17 +68,17 @@ def _child(eval_dir, model, fasttext_bin, order: str) -> dict:
     return out
 
 
-def measure(eval_dir, model, fasttext_bin, runs: int = 5) -> dict:
+def measure(eval_dir, model, fasttext_bin, runs: int = 5, cwd=None, env=None) -> dict:
     """Median and range of every figure over ``runs`` fresh processes."""
     results = []
     for i in range(runs):
         order = "smclass,fasttext" if i % 2 == 0 else "fasttext,smclass"
         done = subprocess.run(
             [sys.executable, "-m", "bench.firstsight", "--child", order, str(eval_dir), str(model), str(fasttext_bin)],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=True, cwd=cwd, env=env,
         )
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    summary = {"runs": runs, "posts": results[0]["posts"], "raw": results}
+    summary = {"runs": runs, "raw": results}
     ratios = {
         "first_sight_x": [r["fasttext_s"] / r["smclass_first_s"] for r in results],
         "cached_x": [r["fasttext_s"] / r["smclass_cached_s"] for r in results],

@@ -66,6 +66,38 @@ def flat_from_tuples(tuples: list) -> Flat:
     return Flat(list(position), occ, counts)
 
 
+def _strings(pa, texts: list[str]):
+    """A large_string array of ``texts`` built from buffers: ``pa.array`` would import pandas
+    (about half a second) to check whether its argument is a pandas object."""
+    encoded = [t.encode("utf-8") for t in texts]         # UnicodeEncodeError on a lone surrogate
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
+    return pa.LargeStringArray.from_buffers(len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)))
+
+
+def _mask(pa, mask: np.ndarray):
+    """A boolean arrow array from a numpy one (without pa.array, see _strings)."""
+    bits = np.packbits(np.ascontiguousarray(mask, dtype=bool), bitorder="little")
+    return pa.BooleanArray.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(bits)])
+
+
+def _ints(pa, values: np.ndarray):
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Int64Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+
+
+def _bools(array) -> np.ndarray:
+    """A numpy bool array from an arrow one without nulls (BooleanArray.to_numpy would import pandas)."""
+    bits = np.frombuffer(array.buffers()[1], dtype=np.uint8)
+    return np.unpackbits(bits, bitorder="little", count=array.offset + len(array))[array.offset:].astype(bool)
+
+
+def _numbers(array) -> np.ndarray:
+    """A numpy view of an arrow signed-integer array without nulls (to_numpy would import pandas)."""
+    values = np.frombuffer(array.buffers()[1], dtype=np.dtype(f"int{array.type.bit_width}"))
+    return values[array.offset : array.offset + len(array)]
+
+
 def python_normalise(chunks: list[str]) -> Flat:
     """The pure-Python normaliser, in :class:`Flat` form."""
     return flat_from_tuples(list(map(chunk_words, chunks)))
@@ -87,21 +119,21 @@ def split(texts: list[str]):
         return None
     pa, pc = modules
     try:
-        array = pa.array(texts, pa.large_string())
+        array = _strings(pa, texts)
     except (pa.ArrowException, UnicodeError, TypeError, OverflowError):
         return None
     for old, new in (("\r\n", "\n"), ("\r", "\n"), ("\n", " xxnl ")) + tuple((c, " ") for c in INVISIBLE + SENTINEL):
-        if pc.any(pc.match_substring(array, old)).as_py():
+        if _bools(pc.match_substring(array, old)).any():
             array = pc.replace_substring(array, old, new)
     # Python's whitespace beyond ASCII's (and \x1c-\x1f) becomes a plain space, then an ASCII split:
     # utf8_split_whitespace was seen to miss U+3000 after other kernels ran on the same array
-    if pc.any(pc.match_substring_regex(array, _OTHER_SPACE)).as_py():
+    if _bools(pc.match_substring_regex(array, _OTHER_SPACE)).any():
         array = pc.replace_substring_regex(array, _OTHER_SPACE, " ")
     lists = pc.ascii_split_whitespace(array)
-    offsets = lists.offsets.to_numpy()
+    offsets = _numbers(lists.offsets)
     doc = np.repeat(np.arange(len(texts)), np.diff(offsets))
     encoded = pc.dictionary_encode(pc.list_flatten(lists))
-    index = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    index = _numbers(encoded.indices).astype(np.int64)
     return encoded.dictionary.to_pylist(), index, doc
 
 
@@ -121,10 +153,10 @@ _REPEAT_RE2 = "|".join(c * 4 for c in "abcdefghijklmnopqrstuvwxyz")
 def _tokens(pc, array, pattern: str):
     """(flat tokens, owner index of each token) of ``array`` split by the one-token ``pattern``."""
     lists = pc.ascii_split_whitespace(pc.replace_substring_regex(array, pattern, r"\1 "))
-    owner = np.repeat(np.arange(len(array)), np.diff(lists.offsets.to_numpy()))
+    owner = np.repeat(np.arange(len(array)), np.diff(_numbers(lists.offsets)))
     flat = pc.list_flatten(lists)
-    nonempty = pc.greater(pc.binary_length(flat), 0)            # the split leaves "" at the edges
-    return flat.filter(nonempty), owner[nonempty.to_numpy(zero_copy_only=False)]
+    nonempty = _numbers(pc.binary_length(flat)) > 0     # the split leaves "" at the edges
+    return pc.filter(flat, _mask(arrow()[0], nonempty)), owner[nonempty]
 
 
 def normalise(chunks: list[str]) -> Flat:
@@ -134,15 +166,15 @@ def normalise(chunks: list[str]) -> Flat:
         return python_normalise(chunks)
     pa, pc = modules
     try:
-        array = pa.array(chunks, pa.string())
+        array = _strings(pa, chunks)
     except (pa.ArrowException, UnicodeError, TypeError, OverflowError):
         return python_normalise(chunks)
     n = len(chunks)
-    ascii_ok = pc.match_substring_regex(array, _ASCII).to_numpy(zero_copy_only=False)
-    ascii_ok &= pc.less_equal(pc.utf8_length(array), 500).to_numpy(zero_copy_only=False)   # MAX_TOKEN_CHARS
-    url = ascii_ok & pc.match_substring_regex(array, _URL_RE2).to_numpy(zero_copy_only=False)
-    email = ascii_ok & ~url & pc.match_substring_regex(array, _EMAIL_RE2).to_numpy(zero_copy_only=False)
-    simple = ascii_ok & ~url & ~email & pc.match_substring_regex(array, _NO_DIGIT).to_numpy(zero_copy_only=False)
+    ascii_ok = _bools(pc.match_substring_regex(array, _ASCII))
+    ascii_ok &= _numbers(pc.utf8_length(array)) <= 500     # MAX_TOKEN_CHARS
+    url = ascii_ok & _bools(pc.match_substring_regex(array, _URL_RE2))
+    email = ascii_ok & ~url & _bools(pc.match_substring_regex(array, _EMAIL_RE2))
+    simple = ascii_ok & ~url & ~email & _bools(pc.match_substring_regex(array, _NO_DIGIT))
     rest = np.flatnonzero(~(url | email | simple))
 
     parts = [(np.flatnonzero(url), Flat(["xxurl"], np.zeros(int(url.sum()), dtype=np.int64),
@@ -151,7 +183,7 @@ def normalise(chunks: list[str]) -> Flat:
                                           np.ones(int(email.sum()), dtype=np.int64)))]
     where = np.flatnonzero(simple)
     if len(where):
-        parts.append((where, _normalise_simple(pa, pc, array.filter(pa.array(simple)))))
+        parts.append((where, _normalise_simple(pa, pc, pc.filter(array, _mask(pa, simple)))))
     if len(rest):
         parts.append((rest, python_normalise([chunks[i] for i in rest.tolist()])))
     return _merge(n, parts)
@@ -161,12 +193,10 @@ def _normalise_simple(pa, pc, array) -> Flat:
     """Printable-ASCII chunks with no digit, no ``&``, not a link or an e-mail address."""
     tokens, owner = _tokens(pc, array, _TOKEN)
     count = len(tokens)
-    first = pc.utf8_slice_codeunits(tokens, 0, 1)
-    long = pc.greater(pc.utf8_length(tokens), 1).to_numpy(zero_copy_only=False)
-    is_user = long & pc.equal(first, "@").to_numpy(zero_copy_only=False)
-    is_tag = long & pc.equal(first, "#").to_numpy(zero_copy_only=False)
+    is_user = _bools(pc.match_substring_regex(tokens, "^@."))
+    is_tag = _bools(pc.match_substring_regex(tokens, "^#."))
     tags = np.flatnonzero(is_tag)
-    body, body_owner = _tokens(pc, pc.utf8_slice_codeunits(tokens.filter(pa.array(is_tag)), 1), _BODY_TOKEN)
+    body, body_owner = _tokens(pc, pc.utf8_slice_codeunits(pc.filter(tokens, _mask(pa, is_tag)), 1), _BODY_TOKEN)
     body_owner = tags[body_owner]                        # token index of the tag each body token belongs to
     # items in output order: a tag becomes "xxtag" and its body's tokens; a user becomes "xxuser"
     n_items = np.ones(count, dtype=np.int64)
@@ -182,14 +212,14 @@ def _normalise_simple(pa, pc, array) -> Flat:
         rank = np.arange(len(body)) - first_body[body_owner]
         source[start[body_owner] + 1 + rank] = count + np.arange(len(body))
     item_owner = np.repeat(owner, n_items)
-    pool = pa.concat_arrays([tokens.cast(pa.string()), body.cast(pa.string()), pa.array(["xxtag", "xxuser"])])
-    items = pool.take(pa.array(source))
-    is_word = pc.match_substring_regex(items, "^[A-Za-z]").to_numpy(zero_copy_only=False)
-    caps = is_word & pc.greater_equal(pc.utf8_length(items), 3).to_numpy(zero_copy_only=False) \
-        & ~pc.match_substring_regex(items, "[a-z]").to_numpy(zero_copy_only=False)
+    pool = pa.concat_arrays([tokens, body, _strings(pa, ["xxtag", "xxuser"])])
+    items = pc.take(pool, _ints(pa, source))
+    is_word = _bools(pc.match_substring_regex(items, "^[A-Za-z]"))
+    caps = is_word & (_numbers(pc.utf8_length(items)) >= 3) \
+        & ~_bools(pc.match_substring_regex(items, "[a-z]"))
     lowered = pc.ascii_lower(items)
     encoded = pc.dictionary_encode(lowered)
-    code = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    code = _numbers(encoded.indices).astype(np.int64)
     vocab = encoded.dictionary.to_pylist()
     # runs of the same punctuation: a fourth one in a row (within a chunk) is dropped
     keep = np.ones(len(code), dtype=bool)

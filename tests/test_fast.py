@@ -82,3 +82,16 @@ def test_predicting_one_post_never_imports_pyarrow(model_path):
     code = (f"import sys; from smclass import Predictor; p = Predictor.load({str(model_path)!r}); "
             "p.predict_one('hello there'); p.predict(['a', 'b'] * 20); print('pyarrow' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_a_big_batch_does_not_import_pandas(model_path, corpus_records):
+    """pyarrow imports pandas when handed Python objects; the fast path builds its arrays from buffers."""
+    import json
+    import subprocess
+    import sys
+
+    texts = json.dumps([r["text"] for r in corpus_records[:1500]])
+    code = (f"import json, sys; from smclass import Predictor; p = Predictor.load({str(model_path)!r}); "
+            f"p.predict(json.loads(sys.stdin.read())); print('pyarrow' in sys.modules, 'pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], input=texts, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True False"
