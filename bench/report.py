@@ -178,12 +178,45 @@ def _minority_of(counts: dict) -> str:
     return f"{items[0][0]} ({items[0][1] / total:.0%})"
 
 
+def _range(stat, spec=",.0f", scale=1.0) -> str:
+    return f"{stat['median'] * scale:{spec}} (range {stat['min'] * scale:{spec}}–{stat['max'] * scale:{spec}})"
+
+
+def _first_sight(results) -> list[str]:
+    fs = (results.get("deployment") or {}).get("first_sight") or {}
+    lines = ["### First sight on real posts (the headline speed figure)", ""]
+    if not fs or fs.get("skipped"):
+        return lines + [f"Not measured: {fs.get('skipped', 'not run')}.", ""]
+    posts = fs["posts"]["median"]
+    sources = ", ".join(f"{name} {count:,}" for name, count in fs.get("sources", {}).items())
+    lines += [
+        f"Every distinct real post of the external evaluation folder ({fs['distinct_posts']:,}: {sources}), read by path, "
+        f"labels ignored. In each of {fs['runs']} fresh processes: {posts:,.0f} posts classified once each by "
+        "`Predictor.p_broadcast` (one list, caches cold) and by fastText's `model.predict` (same list), in alternating "
+        "order; then a second smclass pass over the same list (**cached**: every chunk seen); then one-post latency "
+        "(`predict_one` vs `model.predict(str)`) over the other posts, first on sight and then again. Medians of the "
+        "runs, with the range; ratios are fastText's time / smclass's time within each run (above 1.00x = smclass faster).",
+        "",
+    ]
+    rows = [
+        ["first sight, whole batch", _range(fs["smclass_first_s"], ".3f") + " s", _range(fs["fasttext_s"], ".3f") + " s",
+         _range(fs["first_sight_x"], ".2f") + "x", f"{posts / fs['smclass_first_s']['median']:,.0f} vs {posts / fs['fasttext_s']['median']:,.0f}"],
+        ["second pass (cached)", _range(fs["smclass_cached_s"], ".3f") + " s", _range(fs["fasttext_s"], ".3f") + " s",
+         _range(fs["cached_x"], ".2f") + "x", f"{posts / fs['smclass_cached_s']['median']:,.0f} vs {posts / fs['fasttext_s']['median']:,.0f}"],
+        ["one post, seen before (µs)", _range(fs["smclass_one_cached_us"], ".1f"), _range(fs["fasttext_one_us"], ".1f"),
+         _range(fs["one_post_x"], ".2f") + "x", "–"],
+        ["one post, first sight (µs)", _range(fs["smclass_one_first_us"], ".1f"), _range(fs["fasttext_one_us"], ".1f"),
+         _range(fs["one_post_first_x"], ".2f") + "x", "–"],
+    ]
+    return lines + _table(["", "smclass", "fastText", "vs fastText", "posts/s (smclass vs fastText)"], rows) + [""]
+
+
 def _speed(results) -> list[str]:
     cfg = results["config"]
     by = _by_short(results)
     ft = by.get("fasttext")
     ft_ok = ft is not None and not ft["status"]
-    lines = ["## Speed and memory", "", "### Training time", ""]
+    lines = ["## Speed and memory", ""] + _first_sight(results) + ["### Training time", ""]
     header = ["contender", f"train split ({len(results['corpus']['train']):,} posts)",
               f"{cfg['scale']}x scale-up ({len(results['corpus']['train']) * cfg['scale']:,} posts)",
               "scale-up / train split", "train split vs fastText (time ratio)", "scale-up vs fastText (time ratio)"]
@@ -333,6 +366,20 @@ def targets(results) -> list[tuple[str, str, str]]:
             detail += f"; on unseen posts {unseen[0] / unseen[1]:.2f}x"
         out.append((f"Speed: smclass throughput >= 1.0x fastText's (batch {SPEED_BATCH:,}, single process)",
                     "MET" if ratio >= 1 else "NOT MET", detail))
+
+    # first sight on real posts (the headline), one post, second pass
+    fs = (results.get("deployment") or {}).get("first_sight") or {}
+    for key, name, goal in (("first_sight_x", "First sight on real posts: >= 1.5x fastText (median of the runs)", 1.5),
+                            ("one_post_x", "One post: latency <= fastText's (posts seen before)", 1.0),
+                            ("cached_x", "Second pass over the same real posts (cached): >= 2.5x fastText", 2.5)):
+        if not fs or fs.get("skipped"):
+            out.append((name, "NOT MEASURED", fs.get("skipped", "not run")))
+            continue
+        stat = fs[key]
+        detail = f"{stat['median']:.2f}x (range {stat['min']:.2f}–{stat['max']:.2f}x)"
+        if stat["median"] < goal:
+            detail += f", **{1 - stat['median'] / goal:.0%} short of {goal}x**"
+        out.append((name, "MET" if stat["median"] >= goal else "NOT MET", detail))
 
     # memory
     cli = {c["jobs"]: c for c in results["deployment"]["cli"]}

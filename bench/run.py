@@ -317,6 +317,32 @@ def run_speed(contenders, corpus, cfg, log) -> None:
             f"latency {entry['latency_us']:,.0f} us")
 
 
+def run_first_sight(contenders, eval_dir: Path, tmp: Path, cfg, log) -> dict:
+    """smclass vs fastText on every distinct real post of the eval folder, once each, fresh processes."""
+    from bench.firstsight import measure
+    from bench.realposts import real_posts
+
+    shorts = {e["short"] for e in active(contenders)}
+    if not {"smclass", "fasttext"} <= shorts:
+        return {"skipped": "needs both smclass and fastText"}
+    models = sorted((tmp / "model-smclass").glob("*.joblib")) if (tmp / "model-smclass").is_dir() else []
+    ft_bin = tmp / "model-fasttext" / "fasttext.bin"
+    if not models or not ft_bin.is_file():
+        return {"skipped": "models were not saved"}
+    posts, per_source = real_posts(eval_dir) if eval_dir.is_dir() else ([], {})
+    if len(posts) < 8:
+        return {"skipped": f"no real posts found in {eval_dir}"}
+    runs = 1 if cfg["tiny"] else 5
+    log(f"first sight on {len(posts):,} real posts, {runs} fresh processes")
+    try:
+        summary = measure(eval_dir, models[0], ft_bin, runs=runs, cwd=str(REPO), env=_child_env())
+    except Exception as exc:                          # a crash in the child: say so in the report
+        return {"skipped": f"could not be measured ({type(exc).__name__}: {str(exc)[-300:]})"}
+    summary["sources"] = per_source
+    summary["distinct_posts"] = len(posts)
+    return summary
+
+
 def _child_env() -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -494,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     run_speed(contenders, corpus, cfg, log)
     with tempfile.TemporaryDirectory(prefix="smclass-bench-") as tmp:
         deployment = run_cli_and_load(contenders, corpus, cfg, Path(tmp), log)
+        deployment["first_sight"] = run_first_sight(contenders, Path(args.eval_dir), Path(tmp), cfg, log)
     info["load_average_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     runtime = time.perf_counter() - started
 

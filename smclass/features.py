@@ -15,25 +15,41 @@ from .hashing import Featuriser, NotTextError  # noqa: F401  (re-exported)
 
 
 class HashedTfidf(TransformerMixin, BaseEstimator):
-    """TF-IDF over hashed word and character n-grams of normalised posts."""
+    """TF-IDF over hashed word and character n-grams of normalised posts.
 
-    def __init__(self, *, n_features: int = 2**18, char_ngrams=(2, 5), word_ngrams=(1, 2)):
+    ``marks`` adds the pairs (start of post, first word) and (last word, end of
+    post); ``link_only`` adds one feature to posts that are nothing but links.
+    Both are off by default.
+    """
+
+    def __init__(self, *, n_features: int = 2**18, char_ngrams=(2, 5), word_ngrams=(1, 2),
+                 marks: bool = False, link_only: bool = False):
         self.n_features = n_features
         self.char_ngrams = char_ngrams
         self.word_ngrams = word_ngrams
+        self.marks = marks
+        self.link_only = link_only
 
     def featuriser(self) -> Featuriser:
         """The (cached, never pickled) featuriser for the current parameters."""
-        key = (self.n_features, tuple(self.char_ngrams) if self.char_ngrams else None, tuple(self.word_ngrams))
+        marks, link_only = bool(getattr(self, "marks", False)), bool(getattr(self, "link_only", False))
+        key = (self.n_features, tuple(self.char_ngrams) if self.char_ngrams else None, tuple(self.word_ngrams),
+               marks, link_only)
         cached = getattr(self, "_featuriser", None)
         if cached is None or cached[0] != key:
-            cached = self._featuriser = (key, Featuriser(self.n_features, self.char_ngrams, self.word_ngrams))
+            cached = self._featuriser = (key, Featuriser(self.n_features, self.char_ngrams, self.word_ngrams,
+                                                         marks=marks, link_only=link_only))
         return cached[1]
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_featuriser", None)
         return state
+
+    def __setstate__(self, state):
+        state.setdefault("marks", False)          # pipelines pickled before these options existed
+        state.setdefault("link_only", False)
+        self.__dict__.update(state)
 
     def occurrences(self, texts):
         """(post index, bucket) of every feature occurrence in ``texts``."""

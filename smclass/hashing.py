@@ -14,23 +14,52 @@ With idf weights, each post is divided by the L2 norm of its feature
 *occurrences* (the usual L2 norm when no feature repeats within the post), which
 is what lets a linear model score a post from per-word sums and two
 ``bincount`` calls, without a sparse matrix.
+
+Two optional features (off by default): ``marks`` adds the pairs (start of
+post, first word) and (last word, end of post), so a model can learn "opens
+with an @mention" or "ends with a link"; ``link_only`` adds one feature to a
+post that is nothing but links.
+
+Threads: one :class:`Featuriser` may be used from many threads at once. Its
+tables only grow; a writer (holding the table's lock) fills new rows first and
+then publishes an immutable snapshot of the arrays, and only after that makes
+the new chunks findable. A reader looks its chunks up first and takes the
+snapshot after, so every id it found is inside the arrays it reads. Per-call
+state lives in local variables. Tables are replaced (never cleared in place)
+when they reach their bounds, so memory stays flat on an endless stream.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+import threading
+from typing import NamedTuple
 
 import numpy as np
 
-from .text import chunk_words
+from . import fast
+from .text import MAX_POST_CHARS, clean_invisible
 
 SENTINEL = "\ue000"           # a private-use character: the chunk between posts
 _JOIN = f" {SENTINEL} "
-MAX_CHUNKS = 200_000          # the cache is cleared past this many distinct chunks (bounds memory)
+MAX_CHUNKS = 200_000          # tables are replaced past this many distinct chunks (bounds memory)
+MAX_CACHE_CHARS = 8_000_000   # ... or past this many characters of chunk text held as keys
+MAX_ENTRIES = 200_000         # bound of the small-batch path's chunk and pair caches
 MAX_GRAM_WORD = 64            # characters of a word that feed its character n-grams
+SMALL_BATCH = 32              # batches up to this many posts take the pure-Python path when it can score them
+ARROW_BATCH = 1024            # batches of at least this many posts split and normalise with pyarrow (smclass.fast)
+ARROW_CHUNKS = 512            # ... and normalise their new chunks with it when at least this many are new
 _P = 0x100000001B3            # odd, so invertible modulo 2**64
 _P_INV = pow(_P, -1, 2**64)
 _M = np.uint64(0x9E3779B97F4A7C15)
+_PAIR_SALT = np.uint64(0x2545F4914F6CDD1D)
+_UNI_SALT = np.uint64(0x5BD1E995)
+_MASK64 = (1 << 64) - 1
+BOS_HASH = 0x243F6A8885A308D3  # stand-in word hashes for the start and the end of a post (marks)
+EOS_HASH = 0x13198A2E03707344
+LINK_ONLY_HASH = 0xA4093822299F31D0
+NL, URL = "xxnl", "xxurl"      # fixed word ids 0 and 1 in every table
 
 
 class NotTextError(TypeError):
@@ -42,6 +71,28 @@ def _mix(h: np.ndarray) -> np.ndarray:
     h = h ^ (h >> np.uint64(31))
     h = h * _M
     return h ^ (h >> np.uint64(29))
+
+
+def _mix_int(h: int) -> int:
+    """:func:`_mix` for one Python int."""
+    h ^= h >> 31
+    h = (h * 0x9E3779B97F4A7C15) & _MASK64
+    return h ^ (h >> 29)
+
+
+def pair_bucket(first: int, second: int, mask: int) -> int:
+    """The bucket of the word pair whose word hashes are ``first`` and ``second`` (pure Python)."""
+    return _mix_int((first * 0x9E3779B97F4A7C15 + (second ^ 0x2545F4914F6CDD1D)) & _MASK64) & mask
+
+
+def _pair_buckets(first: np.ndarray, second: np.ndarray, mask: int) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        pair = _mix(first * _M + (second ^ _PAIR_SALT))
+    return (pair & np.uint64(mask)).astype(np.int64)
+
+
+def link_only_bucket(n_features: int) -> int:
+    return _mix_int(LINK_ONLY_HASH) & (n_features - 1)
 
 
 def _powers(base: int, count: int) -> np.ndarray:
@@ -67,8 +118,12 @@ def word_features(words: list[str], n_features: int, char_ngrams, unigrams: bool
     ``feature_count[i]`` entries that follow those of words 0..i-1. One
     polynomial hash over the joined code points serves every window:
     hash[a:b] = (G[b] - G[a]) * P**-a, with G the prefix sums of c[k] * P**k.
+    Word ends come from the word lengths, so any character (NUL included) may
+    appear inside a word.
     """
     mask = np.uint64(n_features - 1)
+    if not words:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     with np.errstate(over="ignore"):
         joined = "\x00".join("<" + w + ">" for w in words) + "\x00"
         codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
@@ -76,17 +131,19 @@ def word_features(words: list[str], n_features: int, char_ngrams, unigrams: bool
         prefix = np.zeros(size + 1, dtype=np.uint64)
         np.cumsum(codes * _powers(_P, size), out=prefix[1:])
         inverse = _powers(_P_INV, size + 1)
-        is_end = codes == 0
-        ends = np.flatnonzero(is_end)
-        starts = np.r_[0, ends[:-1] + 1]
+        spans = np.fromiter(map(len, words), dtype=np.int64, count=len(words)) + 3   # "<", ">" and the separator
+        ends = np.cumsum(spans) - 1
+        starts = ends - spans + 1
+        is_end = np.zeros(size, dtype=bool)
+        is_end[ends] = True
         lengths = (ends - starts).astype(np.uint64)
         word_hash = _mix((prefix[ends] - prefix[starts]) * inverse[starts] + lengths * _M)
         owners, buckets = [], []
         if unigrams:
             owners.append(np.arange(len(words)))
-            buckets.append(_mix(word_hash ^ np.uint64(0x5BD1E995)) & mask)
+            buckets.append(_mix(word_hash ^ _UNI_SALT) & mask)
         if char_ngrams:
-            owner = np.cumsum(is_end) - is_end                 # word index of every position
+            owner = np.repeat(np.arange(len(words)), spans)     # word index of every position
             for n in range(char_ngrams[0], char_ngrams[1] + 1):
                 if size < n:
                     continue
@@ -104,7 +161,8 @@ def word_features(words: list[str], n_features: int, char_ngrams, unigrams: bool
 
 
 class _Growable:
-    """A numpy array that grows by doubling, so appends stay amortised O(1)."""
+    """A numpy array that grows by doubling. Rows past a published view are written in
+    place; a grown array is a new object, so views already handed out never change."""
 
     def __init__(self, dtype=np.int64):
         self.data = np.zeros(1024, dtype=dtype)
@@ -125,121 +183,289 @@ class _Growable:
         return self.data[: self.size]
 
 
+class Snapshot(NamedTuple):
+    """Immutable views of a table's arrays, consistent with each other."""
+
+    chunk_word_start: np.ndarray
+    chunk_word_len: np.ndarray
+    chunk_words: np.ndarray
+    word_hash: np.ndarray
+    word_feat_start: np.ndarray
+    word_feat_len: np.ndarray
+    word_feats: np.ndarray
+
+
 class Tables:
-    """Per-process cache: chunk -> normalised words -> hashed features."""
+    """Per-process cache: chunk -> normalised words -> hashed features. Grows only; see the module doc."""
 
     def __init__(self, n_features: int, char_ngrams, word_ngrams):
         self.n_features = n_features
         self.char_ngrams = tuple(char_ngrams) if char_ngrams else None
         self.unigrams = word_ngrams[0] <= 1
+        self.lock = threading.Lock()
         self.chunk_ids: dict[str, int] = {SENTINEL: 0}
+        self.key_chars = 0
         self.word_ids: dict[str, int] = {}
         self.words: list[str] = []
-        self.chunk_word_start = _Growable()
-        self.chunk_word_len = _Growable()
-        self.chunk_words = _Growable()
-        self.word_hash = _Growable(np.uint64)
-        self.word_feat_start = _Growable()
-        self.word_feat_len = _Growable()
-        self.word_feats = _Growable()
-        self.chunk_word_start.extend([0])
-        self.chunk_word_len.extend([0])
+        self._chunk_word_start = _Growable()
+        self._chunk_word_len = _Growable()
+        self._chunk_words = _Growable()
+        self._word_hash = _Growable(np.uint64)
+        self._word_feat_start = _Growable()
+        self._word_feat_len = _Growable()
+        self._word_feats = _Growable()
+        self._chunk_word_start.extend([0])
+        self._chunk_word_len.extend([0])
+        self._weights: dict = {}
+        with self.lock:
+            self._add_words([NL, URL])
+            self._publish()
 
-    def add_chunks(self, chunks) -> None:
-        """Normalise chunks not seen before; hash their new words all at once."""
-        word_ids, words = self.word_ids, self.words
-        first_new = len(words)
-        chunk_start, chunk_len, new_chunk_words = [], [], []
-        for chunk in chunks:
-            if chunk in self.chunk_ids:
-                continue
-            wids = []
-            for word in chunk_words(chunk):
+    def full(self) -> bool:
+        return len(self.chunk_ids) > MAX_CHUNKS or self.key_chars > MAX_CACHE_CHARS
+
+    def _publish(self) -> None:
+        self.snapshot = Snapshot(
+            self._chunk_word_start.view, self._chunk_word_len.view, self._chunk_words.view,
+            self._word_hash.view, self._word_feat_start.view, self._word_feat_len.view, self._word_feats.view,
+        )
+
+    def _add_words(self, new: list[str]) -> None:
+        """Hash new words and append their rows (caller holds the lock)."""
+        for word in new:
+            self.word_ids[word] = len(self.words)
+            self.words.append(word)
+        fresh = [w[:MAX_GRAM_WORD] if len(w) > MAX_GRAM_WORD else w for w in new]
+        whash, counts, feats = word_features(fresh, self.n_features, self.char_ngrams, self.unigrams)
+        if any(len(w) > MAX_GRAM_WORD for w in new):   # the unigram hashes the whole word
+            whash = word_features(new, self.n_features, None, False)[0]
+        self._word_feat_start.extend(self._word_feats.size + np.cumsum(counts) - counts)
+        self._word_feat_len.extend(counts)
+        self._word_feats.extend(feats)
+        self._word_hash.extend(whash)
+
+    def add_chunks(self, chunks, normalise=None) -> None:
+        """Normalise chunks not seen before; hash their new words all at once; publish.
+
+        ``normalise`` maps a list of chunks to their words in :class:`smclass.fast.Flat`
+        form (default: the pure-Python normaliser).
+        """
+        with self.lock:
+            chunk_ids = self.chunk_ids
+            new = [c for c in chunks if c not in chunk_ids]
+            if not new:
+                return
+            flat = (normalise or fast.python_normalise)(new)
+            word_ids = self.word_ids
+            new_words: dict[str, int] = {}
+            first_id = len(self.words)
+            vocab_ids = np.empty(len(flat.vocab), dtype=np.int64)
+            for k, word in enumerate(flat.vocab):
                 wid = word_ids.get(word)
                 if wid is None:
-                    wid = word_ids[word] = len(words)
-                    words.append(word)
-                wids.append(wid)
-            self.chunk_ids[chunk] = len(self.chunk_ids)
-            chunk_start.append(self.chunk_words.size + len(new_chunk_words))
-            chunk_len.append(len(wids))
-            new_chunk_words += wids
-        if len(words) > first_new:
-            fresh = [w[: MAX_GRAM_WORD] if len(w) > MAX_GRAM_WORD else w for w in words[first_new:]]
-            whash, counts, feats = word_features(fresh, self.n_features, self.char_ngrams, self.unigrams)
-            if any(len(w) > MAX_GRAM_WORD for w in words[first_new:]):   # unigram of the whole word
-                whash = word_features(words[first_new:], self.n_features, None, False)[0]
-            self.word_hash.extend(whash)
-            self.word_feat_start.extend(self.word_feats.size + np.cumsum(counts) - counts)
-            self.word_feat_len.extend(counts)
-            self.word_feats.extend(feats)
-        self.chunk_word_start.extend(chunk_start)
-        self.chunk_word_len.extend(chunk_len)
-        self.chunk_words.extend(new_chunk_words)
+                    wid = new_words.get(word)
+                    if wid is None:
+                        wid = new_words[word] = first_id + len(new_words)
+                vocab_ids[k] = wid
+            if new_words:
+                self._add_words(list(new_words))
+            self._chunk_word_start.extend(self._chunk_words.size + np.cumsum(flat.counts) - flat.counts)
+            self._chunk_word_len.extend(flat.counts)
+            self._chunk_words.extend(vocab_ids[flat.occ])
+            self._publish()
+            first_chunk = len(chunk_ids)
+            for offset, chunk in enumerate(new):      # findable only now that the rows are published
+                chunk_ids[chunk] = first_chunk + offset
+            self.key_chars += sum(map(len, new))
+
+    def word_weights(self, scorer: "Scorer", snapshot: Snapshot) -> tuple[np.ndarray, np.ndarray]:
+        """Per-word sums of ``idf * coef`` and ``idf ** 2`` for every word of ``snapshot``."""
+        key = id(scorer)
+        entry = self._weights.get(key)
+        total = len(snapshot.word_hash)
+        if entry is not None and entry[0] is scorer and len(entry[1]) >= total:
+            return entry[1], entry[2]
+        with self.lock:
+            entry = self._weights.get(key)
+            if entry is None or entry[0] is not scorer:
+                entry = (scorer, np.zeros(0), np.zeros(0))
+            done = len(entry[1])
+            snap = self.snapshot
+            total = len(snap.word_hash)
+            if total > done:
+                flen = snap.word_feat_len[done:total]
+                feats = snap.word_feats[expand(snap.word_feat_start[done:total], flen)]
+                owner = np.repeat(np.arange(total - done), flen)
+                sums = np.bincount(owner, weights=scorer.weighted[feats], minlength=total - done)
+                squares = np.bincount(owner, weights=scorer.squared[feats], minlength=total - done)
+                entry = (scorer, np.concatenate([entry[1], sums]), np.concatenate([entry[2], squares]))
+            if key not in self._weights and len(self._weights) >= 4:
+                self._weights = {}
+            self._weights[key] = entry
+            return entry[1], entry[2]
+
+
+class Scorer:
+    """The per-bucket weights of one linear model over these features: ``idf * coef`` and ``idf ** 2``."""
+
+    def __init__(self, idf: np.ndarray, coef: np.ndarray):
+        self.idf, self.coef = idf, coef
+        idf64 = idf.astype(np.float64)
+        self.weighted = idf64 * coef
+        self.squared = idf64 * idf64
+
+
+class Occurrences(NamedTuple):
+    tables: Tables
+    snapshot: Snapshot
+    word_doc: np.ndarray     # post index of every word occurrence
+    words: np.ndarray        # word id of every word occurrence
+    n: int                   # number of posts
 
 
 class Featuriser:
-    """Turns batches of posts into hashed feature occurrences, and scores them."""
+    """Turns batches of posts into hashed feature occurrences, and scores them. Safe to share across threads."""
 
-    def __init__(self, n_features: int = 2**18, char_ngrams=(2, 5), word_ngrams=(1, 2)):
+    def __init__(self, n_features: int = 2**18, char_ngrams=(2, 5), word_ngrams=(1, 2), *,
+                 marks: bool = False, link_only: bool = False):
         if n_features < 2 or n_features & (n_features - 1):
             raise ValueError(f"n_features must be a power of two, not {n_features}.")
         self.n_features = n_features
         self.char_ngrams = char_ngrams
         self.word_ngrams = tuple(word_ngrams)
+        self.marks = bool(marks)
+        self.link_only = bool(link_only)
+        self._lock = threading.Lock()
         self._tables: Tables | None = None
-        self._word_cache = None
+        self._scorer: Scorer | None = None
+        self._entries: tuple | None = None       # (scorer, {chunk: entry}, {(hash, hash): (w, s)})
+        self.use_arrow = True                    # big batches go through smclass.fast when pyarrow is there
 
+    # -- tables ------------------------------------------------------------------
     def tables(self) -> Tables:
-        if self._tables is None or len(self._tables.chunk_ids) > MAX_CHUNKS:
-            self._tables = Tables(self.n_features, self.char_ngrams, self.word_ngrams)
-        return self._tables
+        tables = self._tables
+        if tables is None or tables.full():
+            with self._lock:
+                tables = self._tables
+                if tables is None or tables.full():
+                    tables = self._tables = Tables(self.n_features, self.char_ngrams, self.word_ngrams)
+        return tables
 
-    def word_occurrences(self, texts) -> tuple[Tables, np.ndarray, np.ndarray, int]:
-        """(tables, post index of each word occurrence, word ids, number of posts)."""
+    def scorer(self, idf: np.ndarray, coef: np.ndarray) -> Scorer:
+        scorer = self._scorer
+        if scorer is None or scorer.idf is not idf or scorer.coef is not coef:
+            scorer = self._scorer = Scorer(idf, coef)
+        return scorer
+
+    @staticmethod
+    def prepare(texts) -> tuple[list, list[int]]:
+        """(the posts with those over MAX_POST_CHARS characters cut to it, indices of the cut ones)."""
         texts = texts if isinstance(texts, list) else list(texts)
         try:
-            joined = _JOIN.join(texts)
-        except TypeError:
-            bad = next(i for i, t in enumerate(texts) if not isinstance(t, str))
-            raise NotTextError(f"Post {bad} is {type(texts[bad]).__name__}, not str.") from None
-        if joined.count(SENTINEL) != len(texts) - 1:      # a post holds the sentinel itself
-            joined = _JOIN.join(t.replace(SENTINEL, " ") for t in texts)
+            longest = max(map(len, texts), default=0)
+        except TypeError:                    # not all strings: joining them names the first bad one
+            longest = MAX_POST_CHARS + 1
+        cut = []
+        if longest > MAX_POST_CHARS:
+            cut = [i for i, t in enumerate(texts) if isinstance(t, str) and len(t) > MAX_POST_CHARS]
+            if cut:
+                texts = list(texts)
+                for i in cut:
+                    texts[i] = texts[i][:MAX_POST_CHARS]
+        return texts, cut
+
+    def word_occurrences(self, texts) -> Occurrences:
+        """The word occurrences of every post, with the tables and snapshot their ids refer to."""
+        texts, _ = self.prepare(texts)
         tables = self.tables()
-        chunks = joined.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " xxnl ").split()
+        split = None
+        if self.use_arrow and len(texts) >= ARROW_BATCH:
+            if not all(isinstance(t, str) for t in texts):
+                bad = next(i for i, t in enumerate(texts) if not isinstance(t, str))
+                raise NotTextError(f"Post {bad} is {type(texts[bad]).__name__}, not str.")
+            if self._mostly_new(tables, texts):         # cached batches are faster through str.split
+                split = fast.split(texts)
+        if split is not None:
+            distinct, index, chunk_doc = split
+            ids = self._chunk_ids(tables, distinct)[index]
+        else:
+            try:
+                joined = _JOIN.join(texts)
+            except TypeError:
+                bad = next(i for i, t in enumerate(texts) if not isinstance(t, str))
+                raise NotTextError(f"Post {bad} is {type(texts[bad]).__name__}, not str.") from None
+            if joined.count(SENTINEL) != len(texts) - 1:      # a post holds the sentinel itself
+                joined = _JOIN.join(t.replace(SENTINEL, " ") for t in texts)
+            joined = clean_invisible(joined)
+            chunks = joined.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " xxnl ").split()
+            ids = self._chunk_ids(tables, chunks)
+            chunk_doc = np.cumsum(ids == 0)
+        snap = tables.snapshot                       # after the look-ups: holds every id found
+        wlen = snap.chunk_word_len[ids]
+        words = snap.chunk_words[expand(snap.chunk_word_start[ids], wlen)]
+        word_doc = np.repeat(chunk_doc, wlen)
+        keep = _inner(word_doc, words)
+        if keep is not None:
+            words, word_doc = words[keep], word_doc[keep]
+        return Occurrences(tables, snap, word_doc, words, len(texts))
+
+    @staticmethod
+    def _mostly_new(tables: Tables, texts: list[str]) -> bool:
+        """Whether more than a fifth of the chunks of a sample of the batch are not in the tables yet."""
+        sample = " ".join(texts[:: max(1, len(texts) // 64)]).split()
+        get = tables.chunk_ids.get
+        return sum(get(c) is None for c in sample) * 5 > len(sample)
+
+    def _chunk_ids(self, tables: Tables, chunks: list[str]) -> np.ndarray:
         get = tables.chunk_ids.get
         ids = np.fromiter(map(get, chunks, itertools.repeat(-1)), dtype=np.int64, count=len(chunks))
         missing = np.flatnonzero(ids < 0)
         if len(missing):
-            unseen = list(map(chunks.__getitem__, missing.tolist()))
-            tables.add_chunks(dict.fromkeys(unseen))
-            ids[missing] = list(map(get, unseen))
-        chunk_doc = np.cumsum(ids == 0)
-        wlen = tables.chunk_word_len.view[ids]
-        words = tables.chunk_words.view[expand(tables.chunk_word_start.view[ids], wlen)]
-        word_doc = np.repeat(chunk_doc, wlen)
-        keep = _inner(tables, word_doc, words)
-        if keep is not None:
-            words, word_doc = words[keep], word_doc[keep]
-        return tables, word_doc, words, len(texts)
+            unseen = list(dict.fromkeys(map(chunks.__getitem__, missing.tolist())))
+            normalise = fast.normalise if self.use_arrow and len(unseen) >= ARROW_CHUNKS else None
+            tables.add_chunks(unseen, normalise)
+            ids[missing] = list(map(get, map(chunks.__getitem__, missing.tolist())))
+        return ids
 
-    def bigrams(self, tables: Tables, word_doc: np.ndarray, words: np.ndarray):
-        """(post index, bucket) of each word bigram that stays inside one post."""
-        if self.word_ngrams[1] < 2 or len(words) < 2:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        h = tables.word_hash.view[words]
-        same = word_doc[1:] == word_doc[:-1]
-        with np.errstate(over="ignore"):
-            pair = _mix(h[:-1] * _M + (h[1:] ^ np.uint64(0x2545F4914F6CDD1D)))
-        return word_doc[:-1][same], (pair & np.uint64(self.n_features - 1)).astype(np.int64)[same]
+    def pairs(self, occ: Occurrences) -> tuple[np.ndarray, np.ndarray, list]:
+        """(post index, bucket, kind) of every feature that is not a word's own: word bigrams
+        inside a post, and the start/end marks and link-only feature when enabled."""
+        word_doc, words, snap = occ.word_doc, occ.words, occ.snapshot
+        docs, buckets, kinds = [], [], []
+        mask = self.n_features - 1
+        h = snap.word_hash[words]
+        if self.word_ngrams[1] >= 2 and len(words) >= 2:
+            same = word_doc[1:] == word_doc[:-1]
+            docs.append(word_doc[:-1][same])
+            buckets.append(_pair_buckets(h[:-1], h[1:], mask)[same])
+            kinds.append(("bigram", np.flatnonzero(same)))
+        if (self.marks or self.link_only) and len(words):
+            starts = np.r_[0, np.flatnonzero(np.diff(word_doc)) + 1]
+            ends = np.r_[starts[1:], len(words)] - 1
+            if self.marks:
+                docs += [word_doc[starts], word_doc[ends]]
+                buckets += [_pair_buckets(np.full(len(starts), BOS_HASH, dtype=np.uint64), h[starts], mask),
+                            _pair_buckets(h[ends], np.full(len(ends), EOS_HASH, dtype=np.uint64), mask)]
+                kinds += [("start", starts), ("end", ends)]
+            if self.link_only:
+                other = np.add.reduceat((words > 1).astype(np.int64), starts)     # words that are not xxnl/xxurl
+                linky = np.add.reduceat((words == 1).astype(np.int64), starts)
+                only = starts[(other == 0) & (linky > 0)]
+                docs.append(word_doc[only])
+                buckets.append(np.full(len(only), link_only_bucket(self.n_features), dtype=np.int64))
+                kinds.append(("link_only", only))
+        if not docs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
+        return np.concatenate(docs), np.concatenate(buckets), kinds
 
     def occurrences(self, texts) -> tuple[np.ndarray, np.ndarray, int]:
         """(post index, bucket, number of posts) for every feature occurrence in ``texts``."""
-        tables, word_doc, words, n = self.word_occurrences(texts)
-        flen = tables.word_feat_len.view[words]
-        buckets = tables.word_feats.view[expand(tables.word_feat_start.view[words], flen)]
-        bi_doc, bi_bucket = self.bigrams(tables, word_doc, words)
-        return np.concatenate([np.repeat(word_doc, flen), bi_doc]), np.concatenate([buckets, bi_bucket]), n
+        occ = self.word_occurrences(texts)
+        snap, words = occ.snapshot, occ.words
+        flen = snap.word_feat_len[words]
+        buckets = snap.word_feats[expand(snap.word_feat_start[words], flen)]
+        pair_doc, pair_bucket, _ = self.pairs(occ)
+        return np.concatenate([np.repeat(occ.word_doc, flen), pair_doc]), np.concatenate([buckets, pair_bucket]), occ.n
 
     def linear_scores(self, texts, idf: np.ndarray, coef: np.ndarray) -> np.ndarray:
         """Scores ``x @ coef`` of the idf-weighted, normalised features; NaN for featureless posts.
@@ -247,54 +473,175 @@ class Featuriser:
         Every word's unigram and character n-grams always occur together, so
         their weighted sum and squared idf are computed once per distinct word
         and cached; a post then costs a few operations per word, not per n-gram.
+        Small batches go through :meth:`small_scores` (no numpy per post).
         """
-        tables, word_doc, words, n = self.word_occurrences(texts)
-        word_sum, word_sq, weighted, squared = self._word_weights(tables, idf, coef)
-        bi_doc, bi_bucket = self.bigrams(tables, word_doc, words)
+        texts = texts if isinstance(texts, list) else list(texts)
+        if len(texts) <= SMALL_BATCH:
+            scores = self.small_scores(texts, idf, coef)
+            if scores is not None:
+                return scores
+        occ = self.word_occurrences(texts)
+        scorer = self.scorer(idf, coef)
+        word_sum, word_sq = occ.tables.word_weights(scorer, occ.snapshot)
+        pair_doc, pair_bucket, _ = self.pairs(occ)
+        n, word_doc, words = occ.n, occ.word_doc, occ.words
         num = np.bincount(word_doc, weights=word_sum[words], minlength=n)
-        num += np.bincount(bi_doc, weights=weighted[bi_bucket], minlength=n)
+        num += np.bincount(pair_doc, weights=scorer.weighted[pair_bucket], minlength=n)
         den = np.bincount(word_doc, weights=word_sq[words], minlength=n)
-        den += np.bincount(bi_doc, weights=squared[bi_bucket], minlength=n)
+        den += np.bincount(pair_doc, weights=scorer.squared[pair_bucket], minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             return num / np.sqrt(den)
 
-    def _word_weights(self, tables: Tables, idf: np.ndarray, coef: np.ndarray):
-        """Per-word sums of ``idf * coef`` and ``idf ** 2``, extended for new words."""
-        cache = self._word_cache
-        if cache is None or cache[0] is not tables or cache[1] is not coef or cache[2] is not idf:
-            idf64 = idf.astype(np.float64)
-            cache = self._word_cache = [tables, coef, idf, np.zeros(0), np.zeros(0), idf64 * coef, idf64 * idf64]
-        done, total = len(cache[3]), len(tables.words)
-        if total > done:
-            flen = tables.word_feat_len.view[done:total]
-            feats = tables.word_feats.view[expand(tables.word_feat_start.view[done:total], flen)]
-            owner = np.repeat(np.arange(total - done), flen)
-            cache[3] = np.concatenate([cache[3], np.bincount(owner, weights=cache[5][feats], minlength=total - done)])
-            cache[4] = np.concatenate([cache[4], np.bincount(owner, weights=cache[6][feats], minlength=total - done)])
-        return cache[3], cache[4], cache[5], cache[6]
+    # -- the pure-Python path for one post or a handful ------------------------------
+    def small_scores(self, texts: list, idf: np.ndarray, coef: np.ndarray):
+        """Scores of a few posts from per-chunk entries, or None when a post needs the numpy path.
+
+        A chunk's entry holds its first and last word hashes and the summed
+        weights of its words and of the bigrams inside it; a post then costs one
+        dict look-up per chunk and one pair look-up per chunk boundary.
+        """
+        if not all(isinstance(t, str) for t in texts):
+            return None
+        texts, _ = self.prepare(texts)
+        scorer = self.scorer(idf, coef)
+        out = np.empty(len(texts))
+        for i, text in enumerate(texts):
+            score = self.score_one(text, scorer)
+            if score is None:
+                return None
+            out[i] = score
+        return out
+
+    def score_one(self, text: str, scorer: Scorer):
+        """The score of one post (a str of at most MAX_POST_CHARS characters): NaN when it has no
+        features, None when it needs the numpy path (a line break inside a chunk at its edge)."""
+        cache = self._entries
+        if cache is None or cache[0] is not scorer or len(cache[1]) > MAX_ENTRIES or len(cache[2]) > MAX_ENTRIES:
+            cache = self._entries = (scorer, {}, {})
+        _, entries, pairs = cache
+        if "\n" in text or "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " xxnl ")
+        chunks = clean_invisible(text).split()
+        get = entries.get
+        found = list(map(get, chunks))
+        if None in found:
+            self._fill_entries(entries, scorer, [c for c, e in zip(chunks, found) if e is None])
+            found = list(map(get, chunks))
+            if None in found:          # the cache was replaced meanwhile: stay correct, go the long way
+                return None
+        start, end = 0, len(found)
+        while start < end and found[start][4] & 1:         # empty or only line breaks at the edges
+            start += 1
+        while end > start and found[end - 1][4] & 1:
+            end -= 1
+        if start == end:
+            return math.nan
+        if found[start][4] & 2 or found[end - 1][4] & 4:   # a line break inside an edge chunk
+            return None
+        num = den = 0.0
+        last = None
+        linky = True
+        bigrams = self.word_ngrams[1] >= 2
+        pair_get = pairs.get
+        for e_num, e_den, first_h, last_h, flags in found[start:end]:
+            if flags & 16:
+                continue
+            num += e_num
+            den += e_den
+            if not flags & 8:
+                linky = False
+            if last is not None and bigrams:
+                ws = pair_get((last, first_h)) or self._pair(pairs, last, first_h, scorer)
+                num += ws[0]
+                den += ws[1]
+            last = last_h
+        if self.marks:
+            first_h = next(e[2] for e in found[start:end] if not e[4] & 16)
+            for a, b in ((BOS_HASH, first_h), (last, EOS_HASH)):
+                ws = pair_get((a, b)) or self._pair(pairs, a, b, scorer)
+                num += ws[0]
+                den += ws[1]
+        if self.link_only and linky:
+            bucket = link_only_bucket(self.n_features)
+            num += float(scorer.weighted[bucket])
+            den += float(scorer.squared[bucket])
+        return num / math.sqrt(den) if den > 0 else math.nan
+
+    def _pair(self, pairs: dict, a: int, b: int, scorer: Scorer) -> tuple[float, float]:
+        bucket = pair_bucket(a, b, self.n_features - 1)
+        found = pairs[(a, b)] = (float(scorer.weighted[bucket]), float(scorer.squared[bucket]))
+        return found
+
+    def _fill_entries(self, entries: dict, scorer: Scorer, chunks: list[str]) -> None:
+        """Compute the entries of new chunks: (num, den, first hash, last hash, flags).
+
+        flags: 1 = nothing but line breaks (or no words), 2 = starts with a line
+        break, 4 = ends with one, 8 = only links and line breaks, 16 = no words.
+        """
+        chunks = list(dict.fromkeys(chunks))
+        tables = self.tables()
+        keys = [c.replace(SENTINEL, " ") for c in chunks]
+        ids = self._chunk_ids(tables, keys)
+        snap = tables.snapshot
+        word_sum, word_sq = tables.word_weights(scorer, snap)
+        wlen = snap.chunk_word_len[ids]
+        words = snap.chunk_words[expand(snap.chunk_word_start[ids], wlen)]
+        doc = np.repeat(np.arange(len(chunks)), wlen)
+        num = np.bincount(doc, weights=word_sum[words], minlength=len(chunks))
+        den = np.bincount(doc, weights=word_sq[words], minlength=len(chunks))
+        if self.word_ngrams[1] >= 2 and len(words) >= 2:
+            h = snap.word_hash[words]
+            same = doc[1:] == doc[:-1]
+            bucket = _pair_buckets(h[:-1], h[1:], self.n_features - 1)[same]
+            num += np.bincount(doc[:-1][same], weights=scorer.weighted[bucket], minlength=len(chunks))
+            den += np.bincount(doc[:-1][same], weights=scorer.squared[bucket], minlength=len(chunks))
+        hashes = snap.word_hash[words].tolist()
+        word_list = words.tolist()
+        position = 0
+        for k, (chunk, count) in enumerate(zip(chunks, wlen.tolist())):
+            mine = word_list[position : position + count]
+            if count == 0:
+                entries[chunk] = (0.0, 0.0, 0, 0, 1 | 16)
+            else:
+                flags = (1 if all(w == 0 for w in mine) else 0) | (2 if mine[0] == 0 else 0) \
+                    | (4 if mine[-1] == 0 else 0) | (8 if all(w <= 1 for w in mine) else 0)
+                entries[chunk] = (float(num[k]), float(den[k]), hashes[position], hashes[position + count - 1], flags)
+            position += count
 
     def term_contributions(self, text: str, idf: np.ndarray, coef: np.ndarray) -> list[tuple[str, float]]:
         """Each distinct word and word pair of ``text`` with its share of its score."""
-        tables, word_doc, words, _ = self.word_occurrences([text])
-        word_sum, word_sq, weighted, squared = self._word_weights(tables, idf, coef)
-        bi_doc, bi_bucket = self.bigrams(tables, word_doc, words)
-        norm = float(np.sqrt(word_sq[words].sum() + squared[bi_bucket].sum())) or 1.0
-        names = tables.words
+        occ = self.word_occurrences([text])
+        scorer = self.scorer(idf, coef)
+        word_sum, word_sq = occ.tables.word_weights(scorer, occ.snapshot)
+        words = occ.words
+        _, pair_bucket, kinds = self.pairs(occ)
+        names = occ.tables.words
+        ids = words.tolist()
+        pair_names = []
+        for kind, where in kinds:
+            for k in where.tolist():
+                if kind == "bigram":
+                    pair_names.append(f"{names[ids[k]]} {names[ids[k + 1]]}")
+                elif kind == "start":
+                    pair_names.append(f"(start) {names[ids[k]]}")
+                elif kind == "end":
+                    pair_names.append(f"{names[ids[k]]} (end)")
+                else:
+                    pair_names.append("(only links)")
+        norm = float(np.sqrt(word_sq[words].sum() + scorer.squared[pair_bucket].sum())) or 1.0
         totals: dict[str, float] = {}
-        for wid in words.tolist():
+        for wid in ids:
             totals[names[wid]] = totals.get(names[wid], 0.0) + float(word_sum[wid]) / norm
-        pairs = [f"{names[a]} {names[b]}" for a, b in zip(words[:-1].tolist(), words[1:].tolist())]
-        for pair, bucket in zip(pairs, bi_bucket.tolist()):
-            totals[pair] = totals.get(pair, 0.0) + float(weighted[bucket]) / norm
+        for pair, bucket in zip(pair_names, pair_bucket.tolist()):
+            totals[pair] = totals.get(pair, 0.0) + float(scorer.weighted[bucket]) / norm
         return list(totals.items())
 
 
-def _inner(tables: Tables, word_doc: np.ndarray, words: np.ndarray):
-    """Mask dropping line breaks at the start or end of a post (as ``text.words`` does)."""
-    nl = tables.word_ids.get("xxnl")
-    if nl is None or not len(words):
+def _inner(word_doc: np.ndarray, words: np.ndarray):
+    """Mask dropping line breaks (word id 0) at the start or end of a post (as ``text.words`` does)."""
+    if not len(words):
         return None
-    content = words != nl
+    content = words != 0
     if content.all():
         return None
     before = np.cumsum(content)

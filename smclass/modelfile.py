@@ -73,6 +73,8 @@ class Weights:
     coef: np.ndarray
     intercept: float
     labels: tuple = LABELS         # labels[0] is the class a positive score means
+    marks: bool = False            # featuriser options (smclass.features.HashedTfidf); off in older files
+    link_only: bool = False
 
     @classmethod
     def from_pipeline(cls, pipeline) -> "Weights":
@@ -89,6 +91,8 @@ class Weights:
             coef=np.ascontiguousarray(classifier.coef_[0], dtype=np.float64),
             intercept=float(classifier.intercept_[0]),
             labels=(classes[1], classes[0]),
+            marks=bool(getattr(features, "marks", False)),
+            link_only=bool(getattr(features, "link_only", False)),
         )
 
     def save(self, path) -> None:
@@ -98,6 +102,8 @@ class Weights:
             "word_ngrams": list(self.word_ngrams),
             "intercept": self.intercept,
             "labels": list(self.labels),
+            "marks": self.marks,
+            "link_only": self.link_only,
         }
         with open(path, "wb") as handle:
             np.savez_compressed(handle, idf=self.idf, coef=self.coef, settings=np.array(json.dumps(settings)))
@@ -126,6 +132,8 @@ class Weights:
                 coef=np.ascontiguousarray(coef, dtype=np.float64),
                 intercept=float(settings["intercept"]),
                 labels=tuple(settings["labels"]),
+                marks=bool(settings.get("marks", False)),
+                link_only=bool(settings.get("link_only", False)),
             )
         except ModelError:
             raise

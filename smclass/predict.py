@@ -19,6 +19,10 @@ import numpy as np
 from .data import LABELS
 from .hashing import Featuriser, NotTextError
 from .modelfile import Weights, load_weights
+from .text import INVISIBLE, MAX_POST_CHARS
+
+_BLANK = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + INVISIBLE
+TRUNCATED_NOTE = f"text truncated to {MAX_POST_CHARS:,} characters for scoring"
 
 DEFAULT_MODEL = Path("models") / "smclass.joblib"
 
@@ -54,7 +58,7 @@ def unusable_reason(text) -> str | None:
         return "no text (NaN)"
     if not isinstance(text, str):
         return f"text is not a string ({type(text).__name__})"
-    if not text.strip():
+    if not text.strip(_BLANK):
         return "text is empty"
     return None
 
@@ -80,7 +84,8 @@ class Predictor:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, not {threshold}.")
         self.threshold = threshold
-        self._featuriser = Featuriser(weights.n_features, weights.char_ngrams, weights.word_ngrams)
+        self._featuriser = Featuriser(weights.n_features, weights.char_ngrams, weights.word_ngrams,
+                                      marks=weights.marks, link_only=weights.link_only)
         # a positive score means weights.labels[0]; store the sign that means broadcast
         self._sign = 1.0 if weights.labels[0] == LABELS[0] else -1.0
         self._idf, self._coef, self._intercept = weights.idf, weights.coef, weights.intercept
@@ -114,26 +119,52 @@ class Predictor:
     def _as_list(texts, method: str) -> list:
         if isinstance(texts, (str, bytes)):
             raise TypeError(f"{method}() takes a list of posts, not a single string; for one post use predict_one(text).")
+        if type(texts).__name__ == "DataFrame" and type(texts).__module__.startswith("pandas"):
+            raise TypeError(f"{method}() takes a list or a pandas Series of posts, not a DataFrame; "
+                            "pass the text column, e.g. df[\"text\"].")
         return texts if isinstance(texts, list) else list(texts)
 
-    def p_broadcast(self, texts) -> np.ndarray:
-        """Probability of ``broadcast`` for each post (NaN where there is no usable text)."""
-        return self._p_broadcast(self._as_list(texts, "p_broadcast"))[0]
+    @staticmethod
+    def _series_index(texts):
+        """The index of a pandas Series (so results can carry it), else None; pandas is never imported here."""
+        if type(texts).__name__ == "Series" and type(texts).__module__.startswith("pandas"):
+            return texts.index
+        return None
+
+    @staticmethod
+    def _as_series(values, index, name: str):
+        import pandas as pd          # the caller passed a Series, so pandas is already imported
+
+        return pd.Series(values, index=index, name=name, dtype=values.dtype)
+
+    def p_broadcast(self, texts):
+        """Probability of ``broadcast`` for each post (NaN where there is no usable text).
+
+        A numpy array; for a pandas Series, a Series with the same index.
+        """
+        index = self._series_index(texts)
+        p = self._p_broadcast(self._as_list(texts, "p_broadcast"))[0]
+        return p if index is None else self._as_series(p, index, "p_broadcast")
 
     def predict_proba(self, texts) -> np.ndarray:
         """Array (n, 2) of probabilities, columns in ``self.labels`` order."""
-        p = self.p_broadcast(texts)
+        p = self._p_broadcast(self._as_list(texts, "predict_proba"))[0]
         return np.column_stack([p, 1.0 - p])
 
-    def predict(self, texts) -> list[str | None]:
-        """Labels, or None for posts with no usable text."""
+    def predict(self, texts):
+        """Labels, or None for posts with no usable text. A list; for a pandas Series, a Series with its index."""
+        index = self._series_index(texts)
         p = self._p_broadcast(self._as_list(texts, "predict"))[0]
         labels = np.where(p >= self.threshold, LABELS[0], LABELS[1]).astype(object)
         labels[np.isnan(p)] = None
-        return labels.tolist()
+        return labels.tolist() if index is None else self._as_series(labels, index, "label")
 
     def predict_many(self, texts) -> tuple[list[str | None], np.ndarray, list[str | None]]:
-        """(labels, p_broadcast, notes) for a batch: what batch prediction writes out."""
+        """(labels, p_broadcast, notes) for a batch: what batch prediction writes out.
+
+        A note says why a post has no label, or that only its first
+        ``MAX_POST_CHARS`` characters were scored.
+        """
         texts = self._as_list(texts, "predict_many")
         p, notes = self._p_broadcast(texts)
         labels = np.where(p >= self.threshold, LABELS[0], LABELS[1]).astype(object)
@@ -142,10 +173,22 @@ class Predictor:
         if notes is None:
             notes = [None] * len(texts)
         notes = [note or ("text is empty" if e else None) for note, e in zip(notes, empty.tolist())]
+        for i in self._featuriser.prepare(texts)[1]:
+            if notes[i] is None:
+                notes[i] = TRUNCATED_NOTE
         return labels.tolist(), p, notes
 
     def predict_one(self, text) -> Prediction:
         """The label and probability of one post."""
+        if type(text) is str and len(text) <= MAX_POST_CHARS:           # the pure-Python path
+            featuriser = self._featuriser
+            score = featuriser.score_one(text, featuriser.scorer(self._idf, self._coef))
+            if score is not None:
+                if score != score:
+                    return Prediction(None, math.nan, "text is empty")
+                z = self._sign * (score + self._intercept)
+                p = 1.0 / (1.0 + math.exp(-z)) if z > -700.0 else 0.0
+                return Prediction(LABELS[0] if p >= self.threshold else LABELS[1], p, None)
         labels, p, notes = self.predict_many([text])
         return Prediction(labels[0], float(p[0]), notes[0])
 

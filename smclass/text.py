@@ -48,13 +48,26 @@ def _repair_match(match: re.Match) -> str:
         return raw
 
 
+# "&amp;amp;amp;..." (an ampersand escaped again and again) unescapes one level per
+# pass; collapsing the chain first keeps repair linear in the length of the text.
+_AMP_CHAIN = re.compile(r"&(?:amp;?|AMP;?|#0*38;?|#[xX]0*26;?)+")
+_MAX_PASSES = 8           # nested escaping past this is hostile input, not an export quirk
+
+
 def repair(text: str) -> str:
     """Undo HTML escaping and mojibake until nothing more changes.
+
+    Linear in the length of ``text``: chains of escaped ampersands collapse in
+    one pass, and at most a few unescaping passes run after that.
 
     >>> repair("Donâ€™t miss it &amp; tell a friend ðŸ˜€")
     'Don’t miss it & tell a friend 😀'
     """
-    while _SUSPECT.search(text):
+    if "&" in text:
+        text = _AMP_CHAIN.sub("&", text)
+    for _ in range(_MAX_PASSES):
+        if not _SUSPECT.search(text):
+            break
         new = _MOJIBAKE.sub(_repair_match, html.unescape(text))
         if new == text:
             break
@@ -87,7 +100,7 @@ _WORDLIKE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 def _word(word: str) -> list[str]:
     lowered = word.lower()
     if _WORDLIKE.fullmatch(lowered):
-        pieces = [_REPEATS.sub(r"\1\1\1", lowered)]
+        pieces = [_REPEATS.sub(r"\1\1\1", lowered) if _REPEATS.search(lowered) else lowered]
     else:  # lower-casing made a combining mark or a digit (e.g. 'İ' -> 'i̇'): split again
         pieces = list(chunk_words(lowered))
     if len(word) >= 3 and word.isupper():
@@ -95,8 +108,29 @@ def _word(word: str) -> list[str]:
     return pieces
 
 
-@functools.lru_cache(maxsize=1 << 16)
+MAX_POST_CHARS = 20_000    # characters of one post that are normalised and scored
+MAX_TOKEN_CHARS = 500      # characters of one whitespace-free chunk (a "token") that are normalised
+
+# Invisible characters that separate nothing a reader sees: treated as spaces,
+# so a post made only of them (or a lone byte-order mark) is empty.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u180e"
+
+
+def clean_invisible(text: str) -> str:
+    """``text`` with zero-width characters and byte-order marks turned into spaces."""
+    for c in INVISIBLE:
+        if c in text:
+            text = text.replace(c, " ")
+    return text
+
+
 def chunk_words(chunk: str) -> tuple[str, ...]:
+    """Normalised words of one whitespace-free chunk (its first MAX_TOKEN_CHARS characters)."""
+    return _chunk_words(chunk[:MAX_TOKEN_CHARS] if len(chunk) > MAX_TOKEN_CHARS else chunk)
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _chunk_words(chunk: str) -> tuple[str, ...]:
     """Normalised words of one whitespace-free chunk (cached: chunks repeat a lot)."""
     fixed = repair(chunk)
     if fixed != chunk:
@@ -122,8 +156,11 @@ def chunk_words(chunk: str) -> tuple[str, ...]:
 
 
 def words(text: str) -> list[str]:
-    """The normalised words of a post, line breaks kept as ``xxnl``."""
+    """The normalised words of a post (its first MAX_POST_CHARS characters), line breaks kept as ``xxnl``."""
     out: list[str] = []
+    if len(text) > MAX_POST_CHARS:
+        text = text[:MAX_POST_CHARS]
+    text = clean_invisible(text)
     for chunk in text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " xxnl ").split():
         out += chunk_words(chunk)
     start, end = 0, len(out)

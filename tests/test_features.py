@@ -85,3 +85,85 @@ def test_term_contributions_sum_to_the_score(fitted):
     terms = fitted.term_contributions(text, coef)
     assert np.isclose(sum(w for _, w in terms), fitted.linear_scores([text], coef)[0])
     assert "flash" in dict(terms) and "flash xxcaps" in dict(terms)
+
+
+def test_a_nul_character_does_not_shift_the_next_posts_features(fitted):
+    """Word ends come from word lengths: a NUL inside one post leaves every other post alone."""
+    coef = np.random.default_rng(4).normal(size=2**16)
+    target = "great deal on shoes today"
+    with_nul = fitted.linear_scores(["a\x00b", target], coef)[1]
+    without = fitted.linear_scores(["ab", target], coef)[1]
+    assert with_nul == pytest.approx(without, rel=1e-12)
+    assert fitted.linear_scores([target], coef)[0] == pytest.approx(without, rel=1e-12)
+    assert np.allclose(fitted.linear_scores(["a\x00b", target], coef), fitted.transform(["a\x00b", target]) @ coef)
+
+
+@pytest.mark.parametrize("options", [{"marks": True}, {"link_only": True}, {"marks": True, "link_only": True}])
+def test_marks_and_link_only_match_the_matrix_path(options):
+    posts = POSTS + ["https://a.example/x", "bit.ly/1 \n www.b.example", "see https://a.example/x", "@ana hi"]
+    fitted = HashedTfidf(n_features=2**16, **options).fit(posts)
+    coef = np.random.default_rng(5).normal(size=2**16)
+    texts = posts + ["\nhttps://c.example/y\n", "only words here", "\n \n"]
+    expected = fitted.transform(texts) @ coef
+    assert np.allclose(np.nan_to_num(fitted.linear_scores(texts, coef)), expected)
+    small = fitted.featuriser().small_scores(texts, fitted.idf_, coef)
+    assert np.allclose(np.nan_to_num(small), expected)
+    terms = fitted.term_contributions("@ana see https://a.example/x", coef)
+    assert np.isclose(sum(w for _, w in terms), fitted.linear_scores(["@ana see https://a.example/x"], coef)[0])
+
+
+def test_marks_and_link_only_add_features_only_when_on():
+    plain = HashedTfidf(n_features=2**16)
+    marked = HashedTfidf(n_features=2**16, marks=True)
+    linky = HashedTfidf(n_features=2**16, link_only=True)
+    doc = lambda f, t: len(f.occurrences([t])[0])                     # noqa: E731
+    assert doc(marked, "@ana hello") == doc(plain, "@ana hello") + 2     # (start, xxuser), (hello, end)
+    assert doc(linky, "https://a.example/x") == doc(plain, "https://a.example/x") + 1
+    assert doc(linky, "see https://a.example/x") == doc(plain, "see https://a.example/x")
+    assert HashedTfidf(marks=True).get_params()["marks"] is True
+
+
+def test_small_batch_path_equals_the_numpy_path(fitted):
+    coef = np.random.default_rng(6).normal(size=2**16)
+    texts = POSTS + ["a\u200bb", "x" * 900, "&amp;amp;lt;3 &#10;hello", "\ue000 here", "hi&#10;", "\ud83d oops"]
+    featuriser = fitted.featuriser()
+    small = featuriser.small_scores(texts, fitted.idf_, coef)
+    big = fitted.linear_scores(texts * 20, coef)[: len(texts)]        # over SMALL_BATCH: the numpy path
+    assert np.allclose(small, big, equal_nan=True)
+    assert np.allclose(np.nan_to_num(big), fitted.transform(texts) @ coef)
+    # a literal "xxnl" glued to punctuation at a post's edge: the small path hands over to numpy
+    assert featuriser.small_scores(["xxnl! hi"], fitted.idf_, coef) is None
+    assert np.allclose(fitted.linear_scores(["xxnl! hi"], coef), fitted.transform(["xxnl! hi"]) @ coef)
+
+
+def test_caches_stay_under_their_bounds(monkeypatch):
+    """A long stream of distinct posts: the tables and the small-batch caches are replaced, never overgrown."""
+    from smclass import hashing
+
+    monkeypatch.setattr(hashing, "MAX_CHUNKS", 500)
+    monkeypatch.setattr(hashing, "MAX_ENTRIES", 400)
+    fitted = HashedTfidf(n_features=2**16).fit(POSTS)
+    coef = np.random.default_rng(7).normal(size=2**16)
+    featuriser = fitted.featuriser()
+    largest_tables = largest_entries = 0
+    for i in range(60):
+        batch = [f"post {i} number {j} token{i}x{j} and w{j % 13}" for j in range(100)]
+        fitted.linear_scores(batch, coef)
+        for text in batch[:5]:
+            featuriser.score_one(text, featuriser.scorer(fitted.idf_, coef))
+        largest_tables = max(largest_tables, len(featuriser.tables().chunk_ids))
+        largest_entries = max(largest_entries, len(featuriser._entries[1]))
+    # a table may pass its bound by one batch's new chunks before it is replaced
+    assert largest_tables <= 500 + 400 and largest_entries <= 400 + 50
+    assert len(featuriser.tables().words) < 1000
+
+
+def test_long_posts_and_tokens_are_cut(fitted):
+    from smclass.text import MAX_POST_CHARS, MAX_TOKEN_CHARS
+
+    coef = np.random.default_rng(8).normal(size=2**16)
+    long_post = "sale " * (MAX_POST_CHARS // 5) + "extra words after the cut"
+    assert fitted.linear_scores([long_post], coef)[0] == pytest.approx(
+        fitted.linear_scores([long_post[:MAX_POST_CHARS]], coef)[0])
+    token = "a" * (MAX_TOKEN_CHARS + 10) + "b"
+    assert fitted.linear_scores([token], coef)[0] == pytest.approx(fitted.linear_scores([token[:MAX_TOKEN_CHARS]], coef)[0])

@@ -118,3 +118,119 @@ def test_no_warnings_for_a_model_made_here(model_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Predictor.load(model_path)
+
+
+@pytest.mark.parametrize("value", ["\u200b", "\ufeff", "\u200b\u200d \u2060\n\ufeff"])
+def test_invisible_only_posts_are_empty(predictor, value):
+    labels, p, notes = predictor.predict_many(["Big sale today", value])
+    assert labels[1] is None and np.isnan(p[1]) and notes[1] == "text is empty"
+    assert predictor.predict_one(value).note == "text is empty"
+    assert predictor.predict([value]) == [None]
+
+
+def test_lone_surrogates_score_without_error(predictor):
+    posts = ["\ud83d", "nice \ud83d shoes", "\udc00\ud83d sale"]
+    labels, p, notes = predictor.predict_many(posts)
+    assert all(label is not None for label in labels) and not np.isnan(p).any()
+    assert [predictor.predict_one(t).p_broadcast for t in posts] == pytest.approx(p.tolist())
+
+
+def test_long_posts_are_cut_and_say_so(predictor):
+    from smclass.predict import TRUNCATED_NOTE
+    from smclass.text import MAX_POST_CHARS
+
+    long_post = "Shop the sale now " * (MAX_POST_CHARS // 10)
+    labels, p, notes = predictor.predict_many(["hello", long_post])
+    assert notes == [None, TRUNCATED_NOTE] and labels[1] is not None
+    assert TRUNCATED_NOTE == f"text truncated to {MAX_POST_CHARS:,} characters for scoring"
+    assert p[1] == pytest.approx(predictor.p_broadcast([long_post[:MAX_POST_CHARS]])[0])
+    assert predictor.predict_one(long_post).note == TRUNCATED_NOTE
+
+
+def test_hostile_repair_input_is_cheap(predictor):
+    post = "&amp;" + "amp;" * 25_000          # 100 KB; quadratic repair took most of a minute
+    assert predictor.predict_one(post).label is not None
+
+
+def test_pandas_series_in_series_out(predictor):
+    pd = pytest.importorskip("pandas")
+    series = pd.Series(EXAMPLES + [None], index=[10, 20, 30])
+    labels = predictor.predict(series)
+    assert isinstance(labels, pd.Series) and list(labels.index) == [10, 20, 30]
+    assert labels.tolist()[:2] == ["broadcast", "conversational"] and labels[30] is None
+    p = predictor.p_broadcast(series)
+    assert isinstance(p, pd.Series) and list(p.index) == [10, 20, 30] and np.isnan(p[30])
+    assert np.allclose(predictor.predict_proba(series)[:2, 0], p.values[:2])
+    frame = pd.DataFrame({"text": EXAMPLES})
+    for method in (predictor.predict, predictor.predict_proba, predictor.p_broadcast):
+        with pytest.raises(TypeError, match=r'not a DataFrame; pass the text column, e.g. df\["text"\]'):
+            method(frame)
+
+
+def test_pandas_is_not_imported_by_smclass():
+    import subprocess
+    import sys
+
+    code = "import sys, smclass, smclass.predict, smclass.hashing; print('pandas' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_one_post_and_batches_agree_on_the_corpus(model_path, corpus_records):
+    """The pure-Python path (one post) and the numpy path (batches) on every corpus post, cold caches."""
+    texts = [r["text"] for r in corpus_records]
+    batch = Predictor.load(model_path).p_broadcast(texts)
+    single = Predictor.load(model_path)
+    one = np.array([single.predict_one(t).p_broadcast for t in texts])
+    assert np.allclose(one, batch, rtol=1e-12, atol=1e-15, equal_nan=True)
+
+
+@pytest.fixture(scope="module")
+def options_model(tmp_path_factory, small_train_file):
+    """A model trained with marks and link_only on, saved and reloaded through the .npz."""
+    from smclass.data import load_posts
+    from smclass.model import save, train
+
+    pipeline, card = train(load_posts(small_train_file), params={"features__marks": True, "features__link_only": True})
+    path = tmp_path_factory.mktemp("options") / "opts.joblib"
+    save(pipeline, card, path)
+    return pipeline, path
+
+
+def test_marks_and_link_only_survive_the_weights_file(options_model, corpus_records):
+    pipeline, path = options_model
+    predictor = Predictor.load(path)
+    assert predictor.weights.marks and predictor.weights.link_only
+    texts = [r["text"] for r in corpus_records[:400]] + ["https://a.example/x", "bit.ly/x\nwww.y.example", "@ana hi"]
+    expected = pipeline.predict_proba(texts)[:, list(pipeline.classes_).index("broadcast")]
+    assert np.allclose(predictor.p_broadcast(texts), expected, rtol=1e-12, atol=1e-15)
+    assert np.allclose([predictor.predict_one(t).p_broadcast for t in texts], expected, rtol=1e-12, atol=1e-15)
+    plain = Predictor.load(path)
+    assert plain.p_broadcast(["https://a.example/x"])[0] == pytest.approx(expected[-3])
+
+
+@pytest.fixture(scope="module")
+def pipeline_and_predictors(model_path):
+    from smclass.model import load
+
+    pipeline, _ = load(model_path)
+    return pipeline, Predictor.load(model_path)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SOUP = st.text(alphabet=st.sampled_from(list("aZé Ã€™\n\r\t&;#@$%0123456789.:/_-!?😀\u200b\ufeff\x00\ue000xn")), max_size=60)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=80), _SOUP), min_size=1, max_size=6))
+def test_every_path_equals_the_pipeline_on_arbitrary_unicode(pipeline_and_predictors, texts):
+    pipeline, predictor = pipeline_and_predictors
+    expected = pipeline.predict_proba(texts)[:, list(pipeline.classes_).index("broadcast")]
+    empty = np.isnan(predictor.p_broadcast(texts))
+    # the pipeline gives featureless posts the intercept's probability; the Predictor gives NaN
+    assert np.allclose(predictor.p_broadcast(texts)[~empty], expected[~empty], rtol=1e-12, atol=1e-15)
+    big = predictor.p_broadcast(texts * 10)[: len(texts)]          # the numpy path
+    assert np.allclose(big, predictor.p_broadcast(texts), rtol=1e-12, atol=1e-15, equal_nan=True)
+    one = np.array([predictor.predict_one(t).p_broadcast for t in texts])
+    assert np.allclose(one, big, rtol=1e-12, atol=1e-15, equal_nan=True)

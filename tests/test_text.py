@@ -70,3 +70,39 @@ def test_idempotent_on_mojibake_and_entity_soup(text):
 @given(st.lists(st.text(), max_size=8))
 def test_batch_equals_one_by_one(texts):
     assert normalise_many(texts) == [normalise(t) for t in texts]
+
+
+def _repair_before(text: str) -> str:
+    """The quadratic repair this project had: unescape and fix mojibake until nothing changes."""
+    import html
+
+    from smclass.text import _MOJIBAKE, _SUSPECT, _repair_match
+
+    while _SUSPECT.search(text):
+        new = _MOJIBAKE.sub(_repair_match, html.unescape(text))
+        if new == text:
+            break
+        text = new
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("&amp;AMP#38x26lt3 Ã©â€™ð\u009f\u0098\u0080")), max_size=50))
+def test_linear_repair_gives_what_repeated_unescaping_gave(text):
+    assert repair(text) == _repair_before(text)
+
+
+def test_repair_is_linear_on_escaped_ampersand_chains():
+    assert repair("&amp;" + "amp;" * 25_000 + "lt;3") == "<3"
+    assert repair("&#38;" + "#38;" * 20_000 + "gt;") == ">"
+
+
+def test_zero_width_characters_separate_nothing():
+    assert normalise("\u200b\ufeff \u2060") == ""
+    assert normalise("hello\u200bworld") == "hello world"
+
+
+def test_long_tokens_are_cut():
+    from smclass.text import MAX_TOKEN_CHARS
+
+    assert normalise("a1" * MAX_TOKEN_CHARS + "xyz") == normalise(("a1" * MAX_TOKEN_CHARS)[:MAX_TOKEN_CHARS])
