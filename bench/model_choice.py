@@ -140,7 +140,10 @@ def _behaviour(posts, params: dict) -> dict | None:
     if "glove" in params or "text_marks" in params:   # the Predictor reads smclass pipelines only
         return None
     pipeline = _pipeline(params).fit(posts.texts, posts.labels)
-    return behaviour.run(Predictor(pipeline)).get("families")
+    results = behaviour.run(Predictor(pipeline))
+    rates = behaviour.family_rates(results)
+    rates["INV photo link"] = behaviour.rates(results).get("INV photo_link")
+    return rates
 
 
 def evaluate(name: str, params: dict, posts, log) -> dict:
