@@ -655,3 +655,15 @@ def test_generic_files_pick_up_dates_platform_and_replies(tmp_path):
     assert [p.created_at for p in posts] == ["2024-05-01T10:00:00+00:00", "2024-05-01T10:00:00+00:00", "last tuesday"]
     assert [p.platform for p in posts] == ["x", "mastodon", None]
     assert [p.is_reply for p in posts] == [True, False, None]
+
+
+def test_x_attached_media_reads_as_the_picture_x_shows_not_a_link(tmp_path):
+    """Issue #10: a photo's t.co URL in full_text is media (entities say so): written as pic.twitter.com/..."""
+    tweet = {"tweet": {"id_str": "1", "created_at": "Mon Jan 06 10:00:00 +0000 2025",
+                       "full_text": "first swim of the year, freezing https://t.co/Ab12Cd34 https://t.co/Zz99",
+                       "entities": {"media": [{"url": "https://t.co/Ab12Cd34", "display_url": "pic.twitter.com/Ab12Cd34"}],
+                                    "urls": [{"url": "https://t.co/Zz99", "expanded_url": "https://example.org/x"}]}}}
+    path = tmp_path / "tweets.js"
+    path.write_text("window.YTD.tweets.part0 = " + json.dumps([tweet]), encoding="utf-8")
+    (post,) = list(read_posts(path))
+    assert post.text == "first swim of the year, freezing pic.twitter.com/Ab12Cd34 https://t.co/Zz99"

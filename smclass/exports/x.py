@@ -56,6 +56,24 @@ _REPLY_KEYS = ("in_reply_to_status_id_str", "in_reply_to_status_id",
                "in_reply_to_user_id_str", "in_reply_to_screen_name")
 
 
+def _media_as_shown(text: str, tweet: dict) -> str:
+    """Attached photos and videos as X shows them (pic.twitter.com/...), not as a t.co link.
+
+    In the archive a tweet's picture is a t.co URL at the end of full_text; the
+    entities say it is media. Writing it as its display form tells the model
+    it is a picture (a personal photo post), not a link being shared.
+    """
+    for key in ("extended_entities", "entities"):
+        entities = tweet.get(key)
+        media = entities.get("media") if isinstance(entities, dict) else None
+        if not isinstance(media, list):
+            continue
+        for item in media:
+            if isinstance(item, dict) and isinstance(item.get("url"), str) and isinstance(item.get("display_url"), str):
+                text = text.replace(item["url"], item["display_url"])
+    return text
+
+
 def _tweet_post(item, where: str, include_shares: bool = False) -> Post:
     """One archive element ({"tweet": {...}} or a bare tweet) as a Post.
 
@@ -69,7 +87,7 @@ def _tweet_post(item, where: str, include_shares: bool = False) -> Post:
     text, note = _text_value(raw)
     skip = _SKIP
     if text is not None:
-        text = _x_unescape(text)
+        text = _media_as_shown(_x_unescape(text), tweet)
         if text.startswith("RT @"):
             note = RETWEET_NOTE
             if not include_shares:
