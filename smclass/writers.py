@@ -130,7 +130,7 @@ def _kind(path: str) -> tuple[str, Path | None]:
     """
     if path == "-" or os.path.abspath(path) in _STDOUT_NAMES:
         return "stdout", None
-    if path.startswith(("/dev/fd/", "/proc/")):       # other inherited descriptors: write through
+    if path.startswith(("/dev/fd/", "/proc/")) or path == "/dev/stderr":   # inherited descriptors: write through
         return "direct", Path(path)
     resolved = Path(os.path.realpath(path))
     try:
