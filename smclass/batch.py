@@ -85,7 +85,8 @@ def _worker_main(tasks, results, predictor, model, threshold, trusted) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _BLOCKED)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _BLOCKED)
     parent = os.getppid()
     try:
         if predictor is None:                       # spawned, not forked: load the model here
@@ -127,7 +128,7 @@ class _Workers:
     """
 
     def __init__(self, n: int, predictor, model: str, trusted: bool):
-        fork = sys.platform != "darwin"
+        fork = sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if fork else "spawn")
         self.n = n
         self.tasks = [context.Queue() for _ in range(n)]
@@ -135,7 +136,8 @@ class _Workers:
         self.procs = []
         # Signals stay blocked while forking, so a Ctrl-C right now cannot reach a
         # half-started worker that still has the parent's handlers; the parent gets it after.
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
+        masking = hasattr(signal, "pthread_sigmask")        # POSIX
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED) if masking else None
         try:
             for tasks, results in zip(self.tasks, self.results):
                 proc = context.Process(
@@ -144,7 +146,8 @@ class _Workers:
                 proc.start()
                 self.procs.append(proc)
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+            if masking:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def submit(self, number: int, texts: list) -> None:
         self.tasks[number % self.n].put(texts)
