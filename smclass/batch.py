@@ -85,7 +85,8 @@ def _worker_main(tasks, results, predictor, model, threshold, trusted) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _BLOCKED)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _BLOCKED)
     parent = os.getppid()
     try:
         if predictor is None:                       # spawned, not forked: load the model here
@@ -127,7 +128,7 @@ class _Workers:
     """
 
     def __init__(self, n: int, predictor, model: str, trusted: bool):
-        fork = sys.platform != "darwin"
+        fork = sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if fork else "spawn")
         self.n = n
         self.tasks = [context.Queue() for _ in range(n)]
@@ -135,7 +136,8 @@ class _Workers:
         self.procs = []
         # Signals stay blocked while forking, so a Ctrl-C right now cannot reach a
         # half-started worker that still has the parent's handlers; the parent gets it after.
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
+        masking = hasattr(signal, "pthread_sigmask")        # POSIX
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED) if masking else None
         try:
             for tasks, results in zip(self.tasks, self.results):
                 proc = context.Process(
@@ -144,7 +146,8 @@ class _Workers:
                 proc.start()
                 self.procs.append(proc)
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+            if masking:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def submit(self, number: int, texts: list) -> None:
         self.tasks[number % self.n].put(texts)
@@ -306,7 +309,7 @@ def predict_files(
             else:
                 results = ((chunk, _classify_with(predictor, chunk)) for chunk in chunks)
             for chunk, (labels_, p, notes) in results:
-                writer.write_rows(_rows(chunk, labels_, p, notes, columns, kept, summary))
+                writer.write_columns(_column_data(chunk, labels_, p, notes, columns, kept, summary))
                 bar.update(summary.read)
             if workers is not None:
                 workers.close()
@@ -372,34 +375,36 @@ def _columns(first_chunk, keep_columns, several: bool) -> tuple[list[str], list[
     return columns, kept
 
 
-def _rows(chunk, labels, p, notes, columns, kept, summary: Summary) -> list[list]:
-    """Output rows as lists in ``columns`` order (no per-row dicts: this loop runs once per post)."""
-    rows = []
-    base = [c for c in BASE_COLUMNS if c in columns]
-    several = "input" in columns
-    sources = [source for _, source in kept]
+def _column_data(chunk, labels, p, notes, columns, kept, summary: Summary) -> list[list]:
+    """The chunk's output, column by column in ``columns`` order.
+
+    This runs once per post, so it works a column at a time (comprehensions, no
+    per-row dicts); only posts without a label get individual attention.
+    """
+    posts = [post for _, post in chunk]
+    data = [[name for name, _ in chunk]] if "input" in columns else []
+    for column in BASE_COLUMNS:
+        if column in columns:
+            data.append([getattr(post, column) for post in posts])
+    texts = [post.text for post in posts]
+    labels = list(labels)
+    import numpy as np
+
+    probs = np.round(np.asarray(p, dtype=np.float64), 6).tolist()   # the same values as round(x, 6), in C
+    post_notes = [post.note for post in posts]
     skipped = summary.skipped
-    classified = broadcast = 0
-    for (name, post), label, prob, note in zip(chunk, labels, p, notes):
-        row = [name] if several else []
-        for column in base:
-            row.append(getattr(post, column))
+    for i, label in enumerate(labels):
         if label is None:
-            reason = (post.note if post.text is None else note) or "no text"
+            reason = (post_notes[i] if texts[i] is None else notes[i]) or "no text"
             skipped[reason] += 1
-            row += (post.text, "", None, reason)
-        else:
-            classified += 1
-            broadcast += label == "broadcast"
-            row += (post.text, label, round(prob, 6), post.note)
-        if sources:
-            extra = post.extra
-            row += [extra.get(source) for source in sources]
-        rows.append(row)
-    summary.read += len(rows)
-    summary.classified += classified
-    summary.broadcast += broadcast
-    return rows
+            labels[i], probs[i], post_notes[i] = "", None, reason
+    data += [texts, labels, probs, post_notes]
+    for _, source in kept:
+        data.append([post.extra.get(source) for post in posts])
+    summary.read += len(posts)
+    summary.classified += len(posts) - labels.count("")
+    summary.broadcast += labels.count("broadcast")
+    return data
 
 
 def add_predict_parser(sub, common) -> None:

@@ -80,6 +80,18 @@ def write_text(path, text: str) -> None:
         handle.write(text)
 
 
+_FORMULA_SET = frozenset(FORMULA_START)
+
+
+def _csv_cell(value):
+    """A CSV cell that is not a plain str: NaN/inf blank, str subclasses guarded, the rest as is."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    if isinstance(value, str):
+        return guard_formula(value)
+    return value
+
+
 def guard_formula(value: str) -> str:
     """OWASP's rule: a cell starting with = + - @ tab or CR gets a leading "'", so it stays text.
 
@@ -118,7 +130,7 @@ def _kind(path: str) -> tuple[str, Path | None]:
     """
     if path == "-" or os.path.abspath(path) in _STDOUT_NAMES:
         return "stdout", None
-    if path.startswith(("/dev/fd/", "/proc/")):       # other inherited descriptors: write through
+    if path.startswith(("/dev/fd/", "/proc/")) or path == "/dev/stderr":   # inherited descriptors: write through
         return "direct", Path(path)
     resolved = Path(os.path.realpath(path))
     try:
@@ -576,53 +588,61 @@ class PredictionWriter:
 
     def write(self, rows: list[dict]) -> None:
         """Write one chunk of rows, each a dict by column name (one Parquet row group per call)."""
-        columns = self.columns
-        self.write_rows([[r.get(c) for c in columns] for r in rows])
+        self.write_columns([[r.get(c) for r in rows] for c in self.columns])
 
     def write_rows(self, rows: list[list]) -> None:
         """Write one chunk of rows, each a list of values in ``columns`` order."""
+        self.write_columns([list(col) for col in zip(*rows)] if rows else [[] for _ in self.columns])
+
+    def write_columns(self, data: list[list]) -> None:
+        """Write one chunk given column by column, in ``columns`` order (the fast path batch uses:
+        every conversion runs once per column in a comprehension, not once per cell in a loop)."""
         if self._raw is None and self._text is None:
             raise RuntimeError("PredictionWriter.write() called outside its 'with' block")
         try:
             if self.format == "csv":
-                self._write_csv(rows)
+                self._write_csv(data)
             elif self.format == "jsonl":
                 columns = self.columns
                 self._text.write("".join(
-                    json.dumps({c: _json_value(v) for c, v in zip(columns, r)},
-                               ensure_ascii=False, allow_nan=False) + "\n" for r in rows))
+                    json.dumps(dict(zip(columns, values)), ensure_ascii=False, allow_nan=False) + "\n"
+                    for values in zip(*(self._json_column(c, v) for c, v in zip(columns, data)))))
             elif self.format == "xlsx":
-                self._write_xlsx(rows)
-            elif rows:
-                self._write_parquet(rows)
+                self._write_xlsx(data)
+            elif data and data[0]:
+                self._write_parquet(data)
         except OSError as exc:
             if isinstance(exc, BrokenPipeError):
                 raise
             raise _write_failed(self.path, exc, self._kind == "file") from None
 
-    def _write_csv(self, rows: list[list]) -> None:
+    @staticmethod
+    def _json_column(column: str, values: list) -> list:
+        if column in _FLOAT_COLUMNS or any(isinstance(v, float) for v in values):
+            return [_json_value(v) for v in values]
+        return values
+
+    def _write_csv(self, data: list[list]) -> None:
         """Empty cells for None/NaN, guarded text; "\r" inside a field is quoted (see below)."""
-        guard = self.formula_guard
-        flagged = self._guarded
-        prepared = []
-        carriage = False
-        for row in rows:
-            out = []
-            for value, check in zip(row, flagged):
-                if isinstance(value, str):
-                    if guard and check and value.startswith(FORMULA_START):
-                        value = "'" + value
-                    if "\r" in value:
-                        carriage = True
-                elif value is None or (isinstance(value, float) and not math.isfinite(value)):
-                    value = ""
-                out.append(value)
-            prepared.append(out)
-        if carriage:  # rare: see _write_csv_with_cr
-            for row in prepared:
+        data = list(data)
+        for i, column in enumerate(self.columns):
+            values = data[i]
+            if column in _FLOAT_COLUMNS:       # None is written as an empty cell by csv itself
+                data[i] = [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
+            elif self.formula_guard and self._guarded[i] and column != "label":   # labels are ours
+                data[i] = [(("'" + v) if v[:1] in _FORMULA_SET else v) if v.__class__ is str else _csv_cell(v)
+                           for v in values]
+            elif any(isinstance(v, float) for v in values):
+                data[i] = [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
+        rows = list(zip(*data))
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        text = buffer.getvalue()
+        if "\r" in text:  # rare: see _write_csv_with_cr
+            for row in rows:
                 self._write_csv_with_cr(row)
         else:
-            self._csv.writerows(prepared)
+            self._text.write(text)
 
     def _write_csv_with_cr(self, row: list) -> None:
         """Write one row so that a "\r" in a field is quoted. The csv module quotes only the
@@ -632,7 +652,8 @@ class PredictionWriter:
         csv.writer(buffer, lineterminator="\r\n").writerow(row)
         self._text.write(buffer.getvalue()[:-2] + "\n")
 
-    def _write_xlsx(self, rows: list[list]) -> None:
+    def _write_xlsx(self, data: list[list]) -> None:
+        rows = list(zip(*data))
         if self._xlsx_rows + len(rows) > XLSX_MAX_ROWS:
             raise OutputError(f"Cannot write {self.path}: an Excel sheet holds at most {XLSX_MAX_ROWS:,} rows "
                               "(header included); write .csv or .parquet instead.")
@@ -651,21 +672,24 @@ class PredictionWriter:
         cell.data_type = "s"
         return cell
 
-    def _write_parquet(self, rows: list[list]) -> None:
+    def _write_parquet(self, data: list[list]) -> None:
         """Convert one chunk column by column and write it as one record batch (one row group)."""
         import pyarrow as pa
         arrays = []
-        for i, col in enumerate(self.columns):
+        for col, column_values in zip(self.columns, data):
             convert = (_as_float if col in _FLOAT_COLUMNS
                        else _as_bool if col in _BOOL_COLUMNS else _as_str)
-            values = [convert(r[i]) for r in rows]
+            if convert is _as_str and all(v.__class__ is str or v is None for v in column_values):
+                values = column_values                     # already strings: no per-cell conversion
+            else:
+                values = [convert(v) for v in column_values]
             try:
                 arrays.append(pa.array(values, type=self._arrow_type(col)))
             except UnicodeEncodeError:          # a lone surrogate: U+FFFD, as in every format
                 arrays.append(pa.array([scrub(v) if isinstance(v, str) else v for v in values],
                                        type=self._arrow_type(col)))
         batch = pa.RecordBatch.from_arrays(arrays, schema=self._schema)
-        self._parquet.write_batch(batch, row_group_size=len(rows))
+        self._parquet.write_batch(batch, row_group_size=len(data[0]))
 
     # -- ending ------------------------------------------------------------- #
 

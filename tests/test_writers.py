@@ -222,3 +222,53 @@ def test_stdout_jsonl_bytes(capfdbinary):
     assert len(lines) == len(ROWS)
     assert json.loads(lines[1])["text"] == 'haha same,\nsee you "there"?'
     assert "😀".encode() in out
+
+
+# --------------------------------------------------------------------------- #
+# Column-wise writing, the formula guard, stale temp files (issue 13)
+# --------------------------------------------------------------------------- #
+
+@pytest.mark.parametrize("name", ["out.csv", "out.jsonl", "out.parquet", "out.xlsx"])
+def test_write_rows_and_write_columns_equal_write(tmp_path, name):
+    paths = [tmp_path / f"{way}-{name}" for way in ("dicts", "rows", "columns")]
+    with PredictionWriter(str(paths[0]), COLUMNS) as writer:
+        writer.write(ROWS)
+    with PredictionWriter(str(paths[1]), COLUMNS) as writer:
+        writer.write_rows([[r[c] for c in COLUMNS] for r in ROWS])
+    with PredictionWriter(str(paths[2]), COLUMNS) as writer:
+        writer.write_columns([[r[c] for r in ROWS] for c in COLUMNS])
+    if name.endswith(".xlsx"):
+        import openpyxl
+        sheets = [[[c.value for c in row] for row in openpyxl.load_workbook(p).active.iter_rows()] for p in paths]
+        assert sheets[0] == sheets[1] == sheets[2] and len(sheets[0]) == len(ROWS) + 1
+    else:
+        assert paths[0].read_bytes() == paths[1].read_bytes() == paths[2].read_bytes()
+
+
+def test_csv_formula_guard_and_its_switch(tmp_path):
+    rows = [{"id": "=1+1", "text": "@ana hi", "label": "conversational", "p_broadcast": -0.0,
+             "is_reply": True, "where": "-x"}]
+    guarded, raw = tmp_path / "guarded.csv", tmp_path / "raw.csv"
+    with PredictionWriter(str(guarded), COLUMNS) as writer:
+        writer.write(rows)
+    with PredictionWriter(str(raw), COLUMNS, formula_guard=False) as writer:
+        writer.write(rows)
+    assert guarded.read_text().splitlines()[1] == "'=1+1,'@ana hi,conversational,-0.0,True,'-x"
+    assert raw.read_text().splitlines()[1] == "=1+1,@ana hi,conversational,-0.0,True,-x"
+
+
+def test_remove_stale_temp_files_only_takes_dead_owners(tmp_path):
+    import socket
+    import subprocess
+
+    from smclass.writers import _host, remove_stale_temp_files
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    dead = tmp_path / f".smclass-{_host()}-{child.pid}-abcdefgh.csv"
+    mine = tmp_path / f".smclass-{_host()}-{os.getpid()}-abcdefgh.csv"
+    for p in (dead, mine):
+        p.write_text("x")
+    assert socket.gethostname()
+    assert remove_stale_temp_files(tmp_path) == [dead.name]
+    assert sorted(temp_files(tmp_path)) == [mine.name]
