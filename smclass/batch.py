@@ -211,7 +211,8 @@ def _rows(chunk, labels, p, notes, columns, kept, summary: Summary) -> list[dict
         else:
             summary.classified += 1
             summary.broadcast += label == "broadcast"
-            row.update(text=post.text, label=label, p_broadcast=round(prob, 6), note=post.note)
+            row.update(text=post.text, label=label, p_broadcast=round(prob, 6),
+                       note="; ".join(n for n in (post.note, note) if n) or None)   # e.g. "text truncated ..."
         for out, source in kept:
             row[out] = post.extra.get(source)
         rows.append(row)
