@@ -70,7 +70,7 @@ _SOURCES = {
 
 
 def real_posts(eval_dir) -> tuple[list[str], dict[str, int]]:
-    """(every distinct non-blank post, posts kept per source); sources that cannot be read are skipped."""
+    """(every distinct non-blank post, new posts per source that gave any); unreadable sources are skipped."""
     folder = Path(eval_dir)
     seen: dict[str, None] = {}
     counts: dict[str, int] = {}
@@ -83,5 +83,6 @@ def real_posts(eval_dir) -> tuple[list[str], dict[str, int]]:
         for text in texts:
             if text and text.strip() and text not in seen:
                 seen[text] = None
-        counts[name] = len(seen) - before
+        if len(seen) > before:
+            counts[name] = len(seen) - before
     return list(seen), counts

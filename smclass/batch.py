@@ -398,6 +398,8 @@ def _column_data(chunk, labels, p, notes, columns, kept, summary: Summary) -> li
             reason = (post_notes[i] if texts[i] is None else notes[i]) or "no text"
             skipped[reason] += 1
             labels[i], probs[i], post_notes[i] = "", None, reason
+        elif notes[i]:      # the predictor's own note, e.g. "text truncated ..."
+            post_notes[i] = "; ".join(n for n in (post_notes[i], notes[i]) if n)
     data += [texts, labels, probs, post_notes]
     for _, source in kept:
         data.append([post.extra.get(source) for post in posts])

@@ -133,6 +133,10 @@ def test_tiny_benchmark_writes_the_report(tmp_path):
     assert "skipped (--skip)" in report
     # the one-million-row run is 2,000 rows here, and the output row count was checked
     assert "2,000 (OK)" in report
+    # the headline speed section is there and says why it was not measured (fastText skipped)
+    assert "### First sight on real posts (the headline speed figure)" in report
+    assert "Not measured: needs both smclass and fastText." in report
+    assert "First sight on real posts: >= 1.5x fastText" in report
     targets = [line for line in report.splitlines() if line.startswith("- **") and "—" in line]
     assert len(targets) >= 5
     assert all(("**MET**" in line or "**NOT MET**" in line or "**NOT MEASURED**" in line) for line in targets)
@@ -165,3 +169,27 @@ def test_unknown_skip_name_is_refused(tmp_path):
                           cwd=str(ROOT), capture_output=True, text=True, timeout=600)
     assert done.returncode != 0
     assert "unknown contender" in done.stderr
+
+
+def test_real_posts_reads_every_source_it_finds(tmp_path):
+    from bench.realposts import real_posts
+
+    posts, counts = real_posts(_write_eval_dir(tmp_path / "eval"))
+    assert set(counts) == {"corporate_messaging"} and counts["corporate_messaging"] == len(posts) > 0
+    assert len(set(posts)) == len(posts) and all(p.strip() for p in posts)
+    assert real_posts(tmp_path / "nowhere") == ([], {})
+
+
+def test_first_sight_measures_both_in_fresh_processes(tmp_path, model_path):
+    pytest.importorskip("fasttext")
+    from bench.contenders import FastText
+    from bench.firstsight import measure
+
+    eval_dir = _write_eval_dir(tmp_path / "eval")
+    train = [(t, label) for t, label, split in POSTS if split == "train"]
+    model = FastText().fit([t for t, _ in train], [label for _, label in train])
+    model.save_model(str(tmp_path / "ft.bin"))
+    summary = measure(eval_dir, model_path, tmp_path / "ft.bin", runs=1, cwd=str(ROOT))
+    for key in ("first_sight_x", "cached_x", "one_post_x", "smclass_first_s", "fasttext_s", "smclass_one_cached_us"):
+        assert summary[key]["median"] > 0 and summary[key]["min"] <= summary[key]["max"]
+    assert summary["posts"]["median"] > 0

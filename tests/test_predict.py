@@ -234,3 +234,19 @@ def test_every_path_equals_the_pipeline_on_arbitrary_unicode(pipeline_and_predic
     assert np.allclose(big, predictor.p_broadcast(texts), rtol=1e-12, atol=1e-15, equal_nan=True)
     one = np.array([predictor.predict_one(t).p_broadcast for t in texts])
     assert np.allclose(one, big, rtol=1e-12, atol=1e-15, equal_nan=True)
+
+
+def test_smclass_predict_writes_the_truncation_note(tmp_path, model_path):
+    import csv
+
+    from conftest import run_cli
+    from smclass.predict import TRUNCATED_NOTE
+    from smclass.text import MAX_POST_CHARS
+
+    source = tmp_path / "posts.csv"
+    with open(source, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["id", "text"], ["1", "hello there"], ["2", "Buy now " * (MAX_POST_CHARS // 6)]])
+    result = run_cli("predict", source, "--output", tmp_path / "out.csv", "--model", model_path)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(open(tmp_path / "out.csv", encoding="utf-8", newline="")))
+    assert [r["note"] for r in rows] == ["", TRUNCATED_NOTE] and rows[1]["label"]

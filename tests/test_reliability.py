@@ -192,7 +192,8 @@ CASES = [
          Err("posts.csv, line 4014: contains NUL bytes; posts.csv looks like a binary file, not CSV."),
          Err("posts.csv, line 4014: contains NUL bytes; posts.csv looks like a binary file, not CSV.")),
     Case("5mb-single-post", "posts.csv",
-         lambda: csv_text(BASE + [("13", BIG_POST, "broadcast")]).encode(), Ok(13), Ok(13)),
+         lambda: csv_text(BASE + [("13", BIG_POST, "broadcast")]).encode(), Ok(13),
+         Ok(13, {12: "text truncated to 20,000 characters for scoring"})),
     Case("emoji-only", "posts.csv",
          lambda: csv_text(BASE + [("13", "😀🎉🔥", "conversational"), ("14", "👉🛍️", "broadcast")]).encode(),
          Ok(14), Ok(14)),
@@ -344,7 +345,7 @@ def test_cli_predict(case, inputs, model_path, tmp_path, capsys):
     for i, row in enumerate(rows):
         note = case.predict.notes.get(i)
         assert row["note"] == (note or "")
-        if note:                                     # kept, not classified
+        if note and note not in SCORED_NOTES:        # kept, not classified
             assert row["label"] == "" and row["p_broadcast"] == ""
         else:
             assert row["label"] in ("broadcast", "conversational")
@@ -401,15 +402,16 @@ VALUES = [
     ("emoji-only", "😀🎉🔥", None),
     ("url-only", "https://shop.example.com/spring-sale?ref=ig", None),
     ("one-char", "k", None),
-    ("5mb", BIG_POST, None),
+    ("5mb", BIG_POST, "text truncated to 20,000 characters for scoring"),    # scored, with a note
 ]
+SCORED_NOTES = {"text truncated to 20,000 characters for scoring"}
 
 
 @pytest.mark.parametrize("name, value, note", VALUES, ids=[v[0] for v in VALUES])
 def test_predictor_single_values(predictor, name, value, note):
     one = predictor.predict_one(value)
     assert one.note == note
-    if note:
+    if note and note not in SCORED_NOTES:
         assert one.label is None and math.isnan(one.p_broadcast)
     else:
         assert one.label in ("broadcast", "conversational") and 0.0 <= one.p_broadcast <= 1.0
@@ -425,8 +427,9 @@ def test_predictor_mixed_batch_keeps_length_and_order(predictor):
     labels, p, notes = predictor.predict_many(values)
     assert len(labels) == len(p) == len(notes) == len(values)
     assert notes == [n for _, _, n in VALUES]
-    assert [lab is None for lab in labels] == [n is not None for _, _, n in VALUES]
-    assert np.isnan(p).tolist() == [n is not None for _, _, n in VALUES]
+    unlabelled = [n is not None and n not in SCORED_NOTES for _, _, n in VALUES]
+    assert [lab is None for lab in labels] == unlabelled
+    assert np.isnan(p).tolist() == unlabelled
 
 
 @pytest.mark.parametrize("bad", ["one post", b"one post"])

@@ -93,3 +93,18 @@ def test_threads_share_tables_while_they_are_replaced(model_path, corpus_records
     for mine, big, one in run_threads(8, work):
         assert np.allclose(big, serial[mine], rtol=1e-12, atol=1e-15)
         assert np.allclose(one, serial[mine], rtol=1e-12, atol=1e-15)
+
+
+def test_threads_racing_through_the_vectorised_path(model_path, corpus_records):
+    """Batches big enough for pyarrow (smclass.fast), cold caches, four threads at once."""
+    pytest.importorskip("pyarrow")
+    from smclass import hashing
+
+    posts = varied_posts(corpus_records, 4 * hashing.ARROW_BATCH, seed=4)
+    batches = [posts[i::4] for i in range(4)]
+    alone = Predictor.load(model_path)
+    serial = [alone.p_broadcast(batch) for batch in batches]
+    shared = Predictor.load(model_path)
+    got = run_threads(4, lambda k: shared.p_broadcast(batches[k]))
+    for k in range(4):
+        assert np.allclose(got[k], serial[k], rtol=1e-12, atol=1e-15)
