@@ -22,11 +22,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 # name -> pipeline parameters on top of smclass.model.DEFAULT_PARAMS
 CANDIDATES: dict[str, dict] = {
-    "default (0.1.0)": {},
+    "0.1.0 features (no marks)": {"features__marks": False},
+    "default (marks)": {},
     "C=4": {"classifier__C": 4.0},
     "C=64": {"classifier__C": 64.0},
     "char 3-6": {"features__char_ngrams": (3, 6)},
-    "marks": {"features__marks": True},
     "link-only token": {"features__link_only": True},
     "marks + link-only": {"features__marks": True, "features__link_only": True},
     "marks + link-only, C=4": {"features__marks": True, "features__link_only": True, "classifier__C": 4.0},
