@@ -104,7 +104,7 @@ def _reader(fmt: str):
     """The reader for ``fmt``; JSON can hold lone surrogates, so its Posts are scrubbed."""
     read = _READERS[fmt]
     if fmt in _JSON_FORMATS:
-        return lambda src: _scrub(read(src))
+        return lambda src: _scrub(read(src), src)
     return read
 
 

@@ -12,8 +12,8 @@ from smclass.errors import DataError
 from .csvrows import _csv_rows
 from .jsonstream import _json_items
 from .columns import Columns, reply_value, resolve
-from .records import _SNIFF, Post, _extra, _id_value, _not_object, _text_value
-from .sources import _bom_encoding, _lines, _Source
+from .records import _SNIFF, LazyExtra, Post, _id_value, _not_object, _text_value
+from .sources import SURROGATE_ESCAPE, _bom_encoding, _lines, _Source
 
 
 _RESOLVE_WITHIN = 100  # JSON records examined for the text field before refusing the file
@@ -76,13 +76,14 @@ def _csv_posts(name, header, rows, cols: Columns) -> Iterator[Post]:
         text, note = _text_value(row[t_i])
         extra = {h: row[i] for i, h in keep}
         created, platform, reply, account = known(extra, extra)
+        if account is not None:
+            extra.setdefault("account", account)  # --keep-columns account, and the report's groups
         yield Post(_id_value(row[i_i]) if i_i is not None else None, text, created, platform, reply,
                    note, extra, where, account)
 
 
 def _known(cols: Columns):
-    """A function from (raw record, its other fields) to (created_at, platform, is_reply, account);
-    an --account-column value is also offered to the other fields as 'account'."""
+    """A function from (raw record, its other fields) to (created_at, platform, is_reply, account)."""
     date, platform, reply, account, dates = cols.date, cols.platform, cols.reply, cols.account, cols.dates
 
     def known(record: dict, extra: dict):
@@ -94,11 +95,7 @@ def _known(cols: Columns):
         p = record.get(platform) if platform is not None else None
         r = reply_value(record.get(reply)) if reply is not None else None
         a = record.get(account) if account is not None else None
-        if a not in (None, ""):
-            a = str(a)
-            extra.setdefault("account", a)
-        else:
-            a = None
+        a = str(a) if a not in (None, "") else None
         return created, (str(p) if p not in (None, "") else None), r, a
     return known
 
@@ -116,6 +113,8 @@ def _read_jsonl(src: _Source) -> Iterator[Post]:
             if not line.strip():
                 yield where, Post(None, None, None, None, None, "blank line", {}, where)
                 continue
+            if "\\u" in line and not src.surrogates and SURROGATE_ESCAPE.search(line):
+                src.surrogates = True
             try:
                 record = json.loads(line)
             except ValueError:
@@ -162,17 +161,18 @@ def _record_posts(src: _Source, records) -> Iterator[Post]:
 
 
 def _record_post(record: dict, cols: Columns, known, where: str) -> Post:
-    """A generic JSON record as a Post; a record lacking the text field gets a note."""
+    """A generic JSON record as a Post; a record lacking the text field gets a note.
+    Its other fields are flattened only if someone looks (--keep-columns, the report)."""
     try:
         if cols.text in record:
             text, note = _text_value(record[cols.text])
         else:
             text, note = None, f"no '{cols.text}' field in this record"
-        extra = _extra(record, cols.used)
         ident = _id_value(record.get(cols.id)) if cols.id else None
+        created, platform, reply, account = known(record, None)
     except RecursionError:
         return Post(None, None, None, None, None, "record nested too deeply", {}, where)
-    created, platform, reply, account = known(record, extra)
+    extra = LazyExtra(record, cols.skip, {"account": account} if account is not None else None)
     return Post(ident, text, created, platform, reply, note, extra, where, account)
 
 

@@ -26,6 +26,9 @@ _MONTHS = {m: i for i, m in enumerate(
     "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
 
 
+_ZONES: dict = {"+0000": timezone.utc}
+
+
 def _x_time(value) -> str | None:
     """'Wed Mar 06 14:02:11 +0000 2024' to ISO, without depending on the C locale."""
     if not isinstance(value, str):
@@ -33,12 +36,16 @@ def _x_time(value) -> str | None:
     parts = value.split()
     if len(parts) != 6 or parts[1] not in _MONTHS:
         return _iso_any(value)
+    off = parts[4]
     try:
-        h, mi, s = (int(x) for x in parts[3].split(":"))
-        off = parts[4]
-        sign = -1 if off.startswith("-") else 1
-        tz = timezone(sign * timedelta(hours=int(off[1:3]), minutes=int(off[3:5])))
-        dt = datetime(int(parts[5]), _MONTHS[parts[1]], int(parts[2]), h, mi, s, tzinfo=tz)
+        tz = _ZONES.get(off)
+        if tz is None:
+            sign = -1 if off.startswith("-") else 1
+            tz = timezone(sign * timedelta(hours=int(off[1:3]), minutes=int(off[3:5])))
+            if len(_ZONES) < 64:
+                _ZONES[off] = tz
+        h, mi, s = parts[3].split(":")
+        dt = datetime(int(parts[5]), _MONTHS[parts[1]], int(parts[2]), int(h), int(mi), int(s), tzinfo=tz)
     except (ValueError, IndexError):
         return None
     return dt.isoformat()
@@ -52,8 +59,6 @@ def _x_unescape(text: str) -> str:
 _SKIP = frozenset({"full_text", "text", "id_str"})
 _SKIP_RETWEET = frozenset({"text", "id_str"})  # a retweet's words stay reachable via --keep-columns full_text
 RETWEET_NOTE = "retweet of another post"
-_REPLY_KEYS = ("in_reply_to_status_id_str", "in_reply_to_status_id",
-               "in_reply_to_user_id_str", "in_reply_to_screen_name")
 
 
 def _tweet_post(item, where: str, include_shares: bool = False) -> Post:
@@ -74,7 +79,9 @@ def _tweet_post(item, where: str, include_shares: bool = False) -> Post:
             note = RETWEET_NOTE
             if not include_shares:
                 text, skip = None, _SKIP_RETWEET
-    is_reply = any(tweet.get(k) not in (None, "") for k in _REPLY_KEYS)
+    get = tweet.get
+    is_reply = (get("in_reply_to_status_id_str") not in (None, "") or get("in_reply_to_status_id") not in (None, "")
+                or get("in_reply_to_user_id_str") not in (None, "") or get("in_reply_to_screen_name") not in (None, ""))
     tid = tweet.get("id_str", tweet.get("id"))
     return Post(_id_value(tid), text, _x_time(tweet.get("created_at")), "x", is_reply, note,
                 LazyExtra(tweet, skip), where)
