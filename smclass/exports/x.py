@@ -59,6 +59,8 @@ def _x_unescape(text: str) -> str:
 _SKIP = frozenset({"full_text", "text", "id_str"})
 _SKIP_RETWEET = frozenset({"text", "id_str"})  # a retweet's words stay reachable via --keep-columns full_text
 RETWEET_NOTE = "retweet of another post"
+_REPLY_KEYS = ("in_reply_to_status_id_str", "in_reply_to_status_id",
+               "in_reply_to_user_id_str", "in_reply_to_screen_name")
 
 
 def _tweet_post(item, where: str, include_shares: bool = False) -> Post:
@@ -79,9 +81,7 @@ def _tweet_post(item, where: str, include_shares: bool = False) -> Post:
             note = RETWEET_NOTE
             if not include_shares:
                 text, skip = None, _SKIP_RETWEET
-    get = tweet.get
-    is_reply = (get("in_reply_to_status_id_str") not in (None, "") or get("in_reply_to_status_id") not in (None, "")
-                or get("in_reply_to_user_id_str") not in (None, "") or get("in_reply_to_screen_name") not in (None, ""))
+    is_reply = any(tweet.get(k) not in (None, "") for k in _REPLY_KEYS)
     tid = tweet.get("id_str", tweet.get("id"))
     return Post(_id_value(tid), text, _x_time(tweet.get("created_at")), "x", is_reply, note,
                 LazyExtra(tweet, skip), where)
