@@ -12,7 +12,7 @@ from smclass.errors import DataError
 from .csvrows import _csv_rows
 from .jsonstream import _json_items
 from .columns import Columns, reply_value, resolve
-from .records import _SNIFF, LazyExtra, Post, _id_value, _not_object, _text_value
+from .records import _SNIFF, LazyExtra, Post, RawJsonExtra, _id_value, _not_object, _text_value
 from .sources import SURROGATE_ESCAPE, _bom_encoding, _lines, _Source
 
 
@@ -127,17 +127,20 @@ def _read_jsonl(src: _Source) -> Iterator[Post]:
             if not isinstance(record, dict):
                 yield where, _not_object(where, None)
                 continue
-            yield where, record
+            yield where, (record, line)
     yield from _record_posts(src, records())
 
 
 def _record_posts(src: _Source, records) -> Iterator[Post]:
-    """Posts from (where, record or ready Post) pairs, the columns chosen from the first records
-    that show a text field: records before it are noted, not lost; none in the first
-    {_RESOLVE_WITHIN} records (or the whole file) refuses the file."""
+    """Posts from (where, ready Post | record | (record, its JSON text)) pairs, the columns chosen
+    from the first records that show a text field: records before it are noted, not lost;
+    none in the first _RESOLVE_WITHIN records (or the whole file) refuses the file."""
     cols = known = None
     waiting: list = []
     for where, record in records:
+        raw = None
+        if type(record) is tuple:
+            record, raw = record
         if cols is None and isinstance(record, dict):
             try:
                 cols = _pick_columns(src.name, list(record), src.opts)
@@ -146,23 +149,24 @@ def _record_posts(src: _Source, records) -> Iterator[Post]:
                     raise
             else:
                 known = _known(cols)
-                for w, r in waiting:
-                    yield r if isinstance(r, Post) else _record_post(r, cols, known, w)
+                for w, r, t in waiting:
+                    yield r if isinstance(r, Post) else _record_post(r, cols, known, w, t)
                 waiting = []
         if cols is None:
-            waiting.append((where, record))
+            waiting.append((where, record, raw))
             continue
-        yield record if isinstance(record, Post) else _record_post(record, cols, known, where)
+        yield record if isinstance(record, Post) else _record_post(record, cols, known, where, raw)
     if waiting:
-        firsts = [r for _, r in waiting if isinstance(r, dict)]
+        firsts = [r for _, r, _ in waiting if isinstance(r, dict)]
         if firsts:
             _pick_columns(src.name, list(firsts[0]), src.opts)  # raises the sentence users need
-        yield from (r for _, r in waiting)
+        yield from (r for _, r, _ in waiting)
 
 
-def _record_post(record: dict, cols: Columns, known, where: str) -> Post:
+def _record_post(record: dict, cols: Columns, known, where: str, raw: str | None = None) -> Post:
     """A generic JSON record as a Post; a record lacking the text field gets a note.
-    Its other fields are flattened only if someone looks (--keep-columns, the report)."""
+    Its other fields are flattened only if someone looks (--keep-columns, the report),
+    from its JSON text ``raw`` when there is one (cheaper to keep than parsed objects)."""
     try:
         if cols.text in record:
             text, note = _text_value(record[cols.text])
@@ -172,7 +176,8 @@ def _record_post(record: dict, cols: Columns, known, where: str) -> Post:
         created, platform, reply, account = known(record, None)
     except RecursionError:
         return Post(None, None, None, None, None, "record nested too deeply", {}, where)
-    extra = LazyExtra(record, cols.skip, {"account": account} if account is not None else None)
+    add = {"account": account} if account is not None else None
+    extra = RawJsonExtra(raw, cols.skip, add) if raw is not None else LazyExtra(record, cols.skip, add)
     return Post(ident, text, created, platform, reply, note, extra, where, account)
 
 

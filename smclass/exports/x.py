@@ -9,7 +9,7 @@ from typing import Iterator
 
 from smclass.errors import DataError
 from .jsonstream import _JsonStream
-from .records import LazyExtra, Post, _id_value, _iso_any, _not_object, _text_value
+from .records import LazyExtra, Post, RawJsonExtra, _id_value, _iso_any, _not_object, _text_value
 from .sources import _BlockReader, _Source
 
 
@@ -63,7 +63,12 @@ _REPLY_KEYS = ("in_reply_to_status_id_str", "in_reply_to_status_id",
                "in_reply_to_user_id_str", "in_reply_to_screen_name")
 
 
-def _tweet_post(item, where: str, include_shares: bool = False) -> Post:
+def _unwrap(item: dict) -> dict:
+    """The tweet of an archive element: {"tweet": {...}} or a bare tweet."""
+    return item.get("tweet", item) if isinstance(item.get("tweet", item), dict) else item
+
+
+def _tweet_post(item, where: str, include_shares: bool = False, source: str | None = None) -> Post:
     """One archive element ({"tweet": {...}} or a bare tweet) as a Post.
 
     A retweet ("RT @user: ...") carries someone else's words: like a Mastodon boost
@@ -71,7 +76,7 @@ def _tweet_post(item, where: str, include_shares: bool = False) -> Post:
     """
     if not isinstance(item, dict):
         return _not_object(where, "x")
-    tweet = item.get("tweet", item) if isinstance(item.get("tweet", item), dict) else item
+    tweet = _unwrap(item)
     raw = tweet.get("full_text", tweet.get("text"))
     text, note = _text_value(raw)
     skip = _SKIP
@@ -84,7 +89,8 @@ def _tweet_post(item, where: str, include_shares: bool = False) -> Post:
     is_reply = any(tweet.get(k) not in (None, "") for k in _REPLY_KEYS)
     tid = tweet.get("id_str", tweet.get("id"))
     return Post(_id_value(tid), text, _x_time(tweet.get("created_at")), "x", is_reply, note,
-                LazyExtra(tweet, skip), where)
+                RawJsonExtra(source, skip, unwrap=_unwrap) if source is not None else LazyExtra(tweet, skip),
+                where)
 
 
 def _read_x_stream(src: _Source) -> Iterator[Post]:
@@ -109,7 +115,7 @@ def _read_x_stream(src: _Source) -> Iterator[Post]:
     for number, item in enumerate(stream.array(), start=1):
         where = f"{src.name}, post {number}"
         try:
-            yield _tweet_post(item, where, shares)
+            yield _tweet_post(item, where, shares, stream.last_text())
         except RecursionError:
             yield Post(None, None, None, "x", None, "record nested too deeply", {}, where)
 
