@@ -356,3 +356,26 @@ def test_xlsx_without_extension_is_detected(tmp_path):
     renamed = path.rename(tmp_path / "download")
     assert detect_format(renamed) == "xlsx"
     assert len(list(read_posts(renamed, sheet="Posts"))) == 3
+
+
+# --------------------------------------------------------------------------- #
+# 11: extras are flattened only when asked for
+# --------------------------------------------------------------------------- #
+
+def test_x_extras_are_flattened_only_when_asked(monkeypatch):
+    from smclass.exports import records
+    calls = []
+    real = records.json.dumps
+    monkeypatch.setattr(records.json, "dumps", lambda *a, **k: calls.append(1) or real(*a, **k))
+    got = list(read_posts(FIX / "x/tweets.js"))
+    assert calls == []  # reading alone flattens nothing
+    assert isinstance(json.loads(got[0].extra["entities"]), dict)
+    assert calls  # looking flattens
+
+
+def test_keep_columns_still_gets_nested_x_fields(tmp_path, model_path):
+    done, rows = predict(FIX / "x/tweets.js", "--keep-columns", "lang,entities", model=model_path,
+                         out=tmp_path / "o.csv")
+    assert done.returncode == 0, done.stderr
+    assert rows[0]["lang"] == "en"
+    assert isinstance(json.loads(rows[0]["entities"]), dict)

@@ -24,21 +24,15 @@ from smclass.errors import DataError, UsageError
 
 from .archives import Archive, is_archive_file
 from .detect import _sniff_stream_format, archive_platform, detect_format
-from .facebook import _read_facebook
 from .generic import _read_csv, _read_json, _read_jsonl, _read_parquet, _read_text, _read_tsv
-from .instagram import _read_instagram
-from .linkedin import _read_linkedin
-from .mastodon import _read_mastodon, html_to_text
-from .records import Post, _scrub, fix_mojibake
-from .reddit import _read_reddit
-from .sources import _bom_encoding, _Source, _stdin_head  # noqa: F401  (_bom_encoding: data.py)
+from .mastodon import html_to_text
 from .platforms import PLATFORMS
-from .x import _read_x_stream
+from .records import Post, _scrub, fix_mojibake
+from .sources import _bom_encoding, _Source, _stdin_head  # noqa: F401  (_bom_encoding: data.py)
 from .xlsx import is_xlsx, read_xlsx
 
 
-FORMATS = ("x", "facebook", "instagram", "linkedin", "mastodon", "reddit",
-           "csv", "tsv", "jsonl", "json", "parquet", "xlsx", "text")
+FORMATS = tuple(PLATFORMS) + ("csv", "tsv", "jsonl", "json", "parquet", "xlsx", "text")
 
 
 def read_posts(path, *, format=None, text_column=None, id_column=None, encoding=None,
@@ -97,15 +91,11 @@ def _read_path(p: Path, fmt: str | None, opts: dict) -> Iterator[Post]:
         yield from _reader(fmt)(_Source(fh, p.name, opts["encoding"], opts))
 
 
-_JSON_FORMATS = {"x", "facebook", "instagram", "mastodon", "json", "jsonl"}
-
-
 def _reader(fmt: str):
-    """The reader for ``fmt``; JSON can hold lone surrogates, so its Posts are scrubbed."""
+    """The reader for ``fmt``; JSON can hold lone surrogates, so Posts pass _scrub (which
+    costs nothing unless the reader saw a surrogate escape)."""
     read = _READERS[fmt]
-    if fmt in _JSON_FORMATS:
-        return lambda src: _scrub(read(src))
-    return read
+    return lambda src: _scrub(read(src), src)
 
 
 _SINGLE_FILE = {"csv", "tsv", "jsonl", "json", "parquet", "text"}
@@ -124,8 +114,7 @@ def _read_archive(p: Path, fmt: str | None, opts: dict) -> Iterator[Post]:
 
 
 _READERS = {
-    "x": _read_x_stream, "facebook": _read_facebook, "instagram": _read_instagram,
-    "linkedin": _read_linkedin, "mastodon": _read_mastodon, "reddit": _read_reddit,
+    **{name: module.read for name, module in PLATFORMS.items()},
     "csv": _read_csv, "tsv": _read_tsv, "jsonl": _read_jsonl, "json": _read_json,
     "text": _read_text,
 }

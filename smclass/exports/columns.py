@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 
 from smclass.errors import DataError
@@ -88,6 +89,10 @@ class Columns:
     def used(self) -> set:
         return {self.text, self.id}
 
+    @cached_property
+    def skip(self) -> frozenset:
+        return frozenset(self.used)
+
 
 def resolve(name: str, columns: list[str], opts: dict) -> Columns:
     """Choose the text, id, date and account columns from the options and the header."""
@@ -159,7 +164,15 @@ class DateParser:
             return self._epoch(value)
         if isinstance(value, datetime):
             return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
-        text = str(value).strip()
+        text = value if isinstance(value, str) else str(value)
+        try:  # ISO 8601 first: the common case, and cheap
+            dt = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            pass
+        else:
+            if len(text) >= 10:  # not a bare number that fromisoformat happened to accept
+                return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).isoformat()
+        text = text.strip()
         if not text:
             return None
         if text[0].isdigit() and text.replace(".", "", 1).isdigit():

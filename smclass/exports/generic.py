@@ -12,8 +12,8 @@ from smclass.errors import DataError
 from .csvrows import _csv_rows
 from .jsonstream import _json_items
 from .columns import Columns, reply_value, resolve
-from .records import _SNIFF, Post, _extra, _id_value, _not_object, _text_value
-from .sources import _bom_encoding, _lines, _Source
+from .records import _SNIFF, LazyExtra, Post, RawJsonExtra, _id_value, _not_object, _text_value
+from .sources import SURROGATE_ESCAPE, _bom_encoding, _lines, _Source
 
 
 _RESOLVE_WITHIN = 100  # JSON records examined for the text field before refusing the file
@@ -76,13 +76,14 @@ def _csv_posts(name, header, rows, cols: Columns) -> Iterator[Post]:
         text, note = _text_value(row[t_i])
         extra = {h: row[i] for i, h in keep}
         created, platform, reply, account = known(extra, extra)
+        if account is not None:
+            extra.setdefault("account", account)  # --keep-columns account, and the report's groups
         yield Post(_id_value(row[i_i]) if i_i is not None else None, text, created, platform, reply,
                    note, extra, where, account)
 
 
 def _known(cols: Columns):
-    """A function from (raw record, its other fields) to (created_at, platform, is_reply, account);
-    an --account-column value is also offered to the other fields as 'account'."""
+    """A function from (raw record, its other fields) to (created_at, platform, is_reply, account)."""
     date, platform, reply, account, dates = cols.date, cols.platform, cols.reply, cols.account, cols.dates
 
     def known(record: dict, extra: dict):
@@ -94,11 +95,7 @@ def _known(cols: Columns):
         p = record.get(platform) if platform is not None else None
         r = reply_value(record.get(reply)) if reply is not None else None
         a = record.get(account) if account is not None else None
-        if a not in (None, ""):
-            a = str(a)
-            extra.setdefault("account", a)
-        else:
-            a = None
+        a = str(a) if a not in (None, "") else None
         return created, (str(p) if p not in (None, "") else None), r, a
     return known
 
@@ -116,6 +113,8 @@ def _read_jsonl(src: _Source) -> Iterator[Post]:
             if not line.strip():
                 yield where, Post(None, None, None, None, None, "blank line", {}, where)
                 continue
+            if "\\u" in line and not src.surrogates and SURROGATE_ESCAPE.search(line):
+                src.surrogates = True
             try:
                 record = json.loads(line)
             except ValueError:
@@ -128,17 +127,20 @@ def _read_jsonl(src: _Source) -> Iterator[Post]:
             if not isinstance(record, dict):
                 yield where, _not_object(where, None)
                 continue
-            yield where, record
+            yield where, (record, line)
     yield from _record_posts(src, records())
 
 
 def _record_posts(src: _Source, records) -> Iterator[Post]:
-    """Posts from (where, record or ready Post) pairs, the columns chosen from the first records
-    that show a text field: records before it are noted, not lost; none in the first
-    {_RESOLVE_WITHIN} records (or the whole file) refuses the file."""
+    """Posts from (where, ready Post | record | (record, its JSON text)) pairs, the columns chosen
+    from the first records that show a text field: records before it are noted, not lost;
+    none in the first _RESOLVE_WITHIN records (or the whole file) refuses the file."""
     cols = known = None
     waiting: list = []
     for where, record in records:
+        raw = None
+        if type(record) is tuple:
+            record, raw = record
         if cols is None and isinstance(record, dict):
             try:
                 cols = _pick_columns(src.name, list(record), src.opts)
@@ -147,32 +149,35 @@ def _record_posts(src: _Source, records) -> Iterator[Post]:
                     raise
             else:
                 known = _known(cols)
-                for w, r in waiting:
-                    yield r if isinstance(r, Post) else _record_post(r, cols, known, w)
+                for w, r, t in waiting:
+                    yield r if isinstance(r, Post) else _record_post(r, cols, known, w, t)
                 waiting = []
         if cols is None:
-            waiting.append((where, record))
+            waiting.append((where, record, raw))
             continue
-        yield record if isinstance(record, Post) else _record_post(record, cols, known, where)
+        yield record if isinstance(record, Post) else _record_post(record, cols, known, where, raw)
     if waiting:
-        firsts = [r for _, r in waiting if isinstance(r, dict)]
+        firsts = [r for _, r, _ in waiting if isinstance(r, dict)]
         if firsts:
             _pick_columns(src.name, list(firsts[0]), src.opts)  # raises the sentence users need
-        yield from (r for _, r in waiting)
+        yield from (r for _, r, _ in waiting)
 
 
-def _record_post(record: dict, cols: Columns, known, where: str) -> Post:
-    """A generic JSON record as a Post; a record lacking the text field gets a note."""
+def _record_post(record: dict, cols: Columns, known, where: str, raw: str | None = None) -> Post:
+    """A generic JSON record as a Post; a record lacking the text field gets a note.
+    Its other fields are flattened only if someone looks (--keep-columns, the report),
+    from its JSON text ``raw`` when there is one (cheaper to keep than parsed objects)."""
     try:
         if cols.text in record:
             text, note = _text_value(record[cols.text])
         else:
             text, note = None, f"no '{cols.text}' field in this record"
-        extra = _extra(record, cols.used)
         ident = _id_value(record.get(cols.id)) if cols.id else None
+        created, platform, reply, account = known(record, None)
     except RecursionError:
         return Post(None, None, None, None, None, "record nested too deeply", {}, where)
-    created, platform, reply, account = known(record, extra)
+    add = {"account": account} if account is not None else None
+    extra = RawJsonExtra(raw, cols.skip, add) if raw is not None else LazyExtra(record, cols.skip, add)
     return Post(ident, text, created, platform, reply, note, extra, where, account)
 
 
@@ -195,20 +200,22 @@ def _read_text(src: _Source) -> Iterator[Post]:
 
 
 def _read_parquet(p: Path, opts: dict) -> Iterator[Post]:
-    """Parquet in record batches via iter_batches, never the whole table."""
+    """Parquet in record batches of 4,096 rows via iter_batches, never a whole row group or table."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     if p.stat().st_size == 0:
         raise DataError(f"{p.name} is empty.")
     try:
-        pf = pq.ParquetFile(p)
+        # buffered reads without pre-buffering: pages stream in, so a file written as one
+        # huge row group does not land in memory whole (peak RSS 175 -> 104 MB on 1 M rows)
+        pf = pq.ParquetFile(p, buffer_size=1 << 20, pre_buffer=False)
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"{p.name} is not a valid Parquet file ({exc}).") from None
     columns = list(pf.schema_arrow.names)
     cols = _pick_columns(p.name, columns, opts)
     known = _known(cols)
     row_no = 0
-    for batch in pf.iter_batches(batch_size=4096):
+    for batch in pf.iter_batches(batch_size=4096, use_threads=False):
         for record in batch.to_pylist():
             row_no += 1
             yield _record_post(record, cols, known, f"{p.name}, row {row_no}")

@@ -25,6 +25,7 @@ class _JsonStream:
         self.eof = False
         self.line_base = 1
         self.count = 0
+        self.start = 0  # where the last value() began; buf[start:pos] is its JSON text
 
     def _fill(self) -> bool:
         """Append the next block (dropping consumed text); False at end of input."""
@@ -86,8 +87,12 @@ class _JsonStream:
                 raise self.invalid(exc) from None
             if end == len(self.buf) and self._fill():
                 continue  # a number may continue in the next block
-            self.pos = end
+            self.start, self.pos = self.pos, end
             return obj
+
+    def last_text(self) -> str:
+        """The JSON text of the value just decoded (valid until the stream moves on)."""
+        return self.buf[self.start:self.pos]
 
     def truncated(self) -> DataError:
         posts = "post" if self.count == 1 else "posts"

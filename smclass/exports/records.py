@@ -40,15 +40,19 @@ _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width characters and a str
 
 def _flat(value) -> str:
     """Flatten a field for --keep-columns: strings as-is, everything else as JSON."""
+    kind = type(value)
+    if kind is str:
+        return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
     if value is None:
         return ""
+    if kind is int:
+        return str(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if not isinstance(value, str):
-        try:
-            value = json.dumps(value, ensure_ascii=False, default=str)
-        except RecursionError:
-            return "(nested too deeply)"
+    try:
+        value = json.dumps(value, ensure_ascii=False, default=str)
+    except RecursionError:
+        return "(nested too deeply)"
     return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
 
 
@@ -65,16 +69,19 @@ class LazyExtra(Mapping):
     look, so it waits until asked.
     """
 
-    __slots__ = ("_record", "_skip", "_flat")
+    __slots__ = ("_record", "_skip", "_add", "_flat")
 
-    def __init__(self, record: dict, skip: frozenset):
+    def __init__(self, record: dict, skip: frozenset, add: dict | None = None):
         self._record = record
         self._skip = skip
+        self._add = add
         self._flat = None
 
     def _get(self) -> dict:
         if self._flat is None:
             self._flat = _extra(self._record, self._skip)
+            for key, value in (self._add or {}).items():
+                self._flat.setdefault(key, value)
         return self._flat
 
     def __getitem__(self, key):
@@ -87,16 +94,47 @@ class LazyExtra(Mapping):
         return len(self._get())
 
     def __bool__(self) -> bool:
-        return any(k not in self._skip for k in self._record)
+        return bool(self._add) or any(k not in self._skip for k in self._record)
 
     def __repr__(self) -> str:
         return repr(self._get())
 
 
-def _scrub(posts):
+class RawJsonExtra(LazyExtra):
+    """Like LazyExtra, but holding the record's JSON text instead of its parsed objects.
+
+    A chunk of thousands of posts each keeping a parsed tweet alive makes every garbage
+    collection walk all of them (reading an X archive took 60 % longer end to end); a
+    string is one object the collector skips. ``unwrap`` picks the record out of the
+    parsed value (the tweet inside {"tweet": {...}}).
+    """
+
+    __slots__ = ("_unwrap",)
+
+    def __init__(self, text: str, skip: frozenset, add: dict | None = None, unwrap=None):
+        super().__init__(text, skip, add)
+        self._unwrap = unwrap
+
+    def _get(self) -> dict:
+        if self._flat is None:
+            value = json.loads(self._record)
+            record = self._unwrap(value) if self._unwrap else value
+            self._record = record if isinstance(record, dict) else {}
+            super()._get()
+        return self._flat
+
+    def __bool__(self) -> bool:
+        return bool(self._get())
+
+
+def _scrub(posts, src):
     """Lone surrogates (JSON's "\\ud83d" without its pair) become U+FFFD, with a note,
-    so no writer ever meets a string it cannot encode."""
+    so no writer ever meets a string it cannot encode. Only JSON text that holds such an
+    escape (``src.surrogates``, set by the reader) can produce one, so others pass as they are."""
     for post in posts:
+        if not src.surrogates:
+            yield post
+            continue
         fixed = False
         for name in ("text", "id", "created_at", "platform", "account"):
             value = getattr(post, name)

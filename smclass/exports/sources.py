@@ -45,6 +45,10 @@ class _Source:
         self.name = name
         self.encoding = encoding
         self.opts = opts
+        self.surrogates = False  # set once the JSON text shows a "\\ud800"-"\\udfff" escape
+
+
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
 class _HeadThenRest(io.RawIOBase):
@@ -139,52 +143,57 @@ def _lines(src: _Source, kind: str) -> Iterator[str]:
 _LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
 
 
-def _raw_lines(fh: IO[bytes], name: str) -> Iterator[bytes]:
-    """Byte lines ending in \\n, \\r\\n or a lone \\r (old Excel for Mac), endings kept;
-    none longer than MAX_LINE_BYTES, so one huge line cannot fill memory."""
+def _rest_of_lines(raw: bytes, readline, name: str, number: int) -> list[bytes]:
+    """Byte lines from ``raw`` on, ending in \\n, \\r\\n or a lone \\r (old Excel for Mac),
+    endings kept, reading on until one ends at \\n or the input does. A line may not grow past
+    MAX_LINE_BYTES, so one huge line cannot fill memory. Ends with b"" at end of input."""
+    out: list[bytes] = []
     pending = b""
-    number = 0
     while True:
-        raw = fh.readline(MAX_LINE_BYTES)
-        if not pending and raw.endswith(b"\n") and b"\r" not in raw[:-2]:
-            number += 1
-            yield raw  # the common case: one whole line, no lone CR inside
-            continue
         if not raw:
             if pending:
-                yield pending
-            return
+                out.append(pending)
+            out.append(b"")
+            return out
         buf = pending + raw
         pieces = _LONE_CR.split(buf)
         if pieces[-1] == b"":
             pieces.pop()
         last = pieces.pop()
-        for piece in pieces:
-            number += 1
-            yield piece
+        out.extend(pieces)
         if last.endswith(b"\n"):
-            number += 1
-            yield last
-            pending = b""
-        else:  # cut by the size limit, or a CR that a LF may follow in the next read
-            pending = last
-            if len(pending) > MAX_LINE_BYTES:
-                raise DataError(f"{name}, line {number + 1}: longer than {MAX_LINE_BYTES >> 20} MB; "
-                                f"refusing it (is this really a file of posts?).")
+            out.append(last)
+            return out
+        pending = last  # cut by the size limit, or a CR that a LF may follow in the next read
+        if len(pending) > MAX_LINE_BYTES:
+            raise DataError(f"{name}, line {number + len(out) + 1}: longer than {MAX_LINE_BYTES >> 20} MB; "
+                            f"refusing it (is this really a file of posts?).")
+        raw = readline(MAX_LINE_BYTES)
 
 
 def _utf8_lines(src: _Source, kind: str) -> Iterator[str]:
     """Split into byte lines before decoding: safe in UTF-8 and lets us name the bad line."""
-    for number, raw in enumerate(_raw_lines(src.fh, src.name), start=1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        if b"\x00" in raw:
-            raise DataError(f"{src.name}, line {number}: contains NUL bytes; "
-                            f"{src.name} looks like a binary file, not {_LABEL.get(kind, kind)}.")
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise DataError(f"{src.name}, line {number}: not valid UTF-8; pass --encoding.") from None
+    readline = src.fh.readline
+    number = 0
+    while True:
+        raw = readline(MAX_LINE_BYTES)
+        if raw.endswith(b"\n") and b"\r" not in raw[:-2]:
+            lines = (raw,)  # the common case: one whole line, no lone CR inside
+        else:
+            lines = _rest_of_lines(raw, readline, src.name, number)
+        for raw in lines:
+            if not raw:
+                return
+            number += 1
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if b"\x00" in raw:
+                raise DataError(f"{src.name}, line {number}: contains NUL bytes; "
+                                f"{src.name} looks like a binary file, not {_LABEL.get(kind, kind)}.")
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DataError(f"{src.name}, line {number}: not valid UTF-8; pass --encoding.") from None
 
 
 def _codec_lines(src: _Source, enc: str) -> Iterator[str]:
@@ -224,6 +233,7 @@ class _BlockReader:
             raise UsageError(f"Unknown encoding '{enc}'.") from None
         self.lines_before = 0
         self.first = True
+        self.tail = ""
 
     def read(self, size: int = _BLOCK) -> str:
         """Return the next decoded block, or '' at the end of the input."""
@@ -239,6 +249,9 @@ class _BlockReader:
         if self.first:
             text = text.lstrip("\ufeff")
             self.first = False
+        if not self.src.surrogates and SURROGATE_ESCAPE.search(self.tail + text):
+            self.src.surrogates = True
+        self.tail = text[-6:]
         return text
 
 

@@ -9,7 +9,7 @@ from typing import Iterator
 
 from smclass.errors import DataError
 from .jsonstream import _JsonStream
-from .records import LazyExtra, Post, _id_value, _iso_any, _not_object, _text_value
+from .records import LazyExtra, Post, RawJsonExtra, _id_value, _iso_any, _not_object, _text_value
 from .sources import _BlockReader, _Source
 
 
@@ -26,6 +26,9 @@ _MONTHS = {m: i for i, m in enumerate(
     "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
 
 
+_ZONES: dict = {"+0000": timezone.utc}
+
+
 def _x_time(value) -> str | None:
     """'Wed Mar 06 14:02:11 +0000 2024' to ISO, without depending on the C locale."""
     if not isinstance(value, str):
@@ -33,12 +36,16 @@ def _x_time(value) -> str | None:
     parts = value.split()
     if len(parts) != 6 or parts[1] not in _MONTHS:
         return _iso_any(value)
+    off = parts[4]
     try:
-        h, mi, s = (int(x) for x in parts[3].split(":"))
-        off = parts[4]
-        sign = -1 if off.startswith("-") else 1
-        tz = timezone(sign * timedelta(hours=int(off[1:3]), minutes=int(off[3:5])))
-        dt = datetime(int(parts[5]), _MONTHS[parts[1]], int(parts[2]), h, mi, s, tzinfo=tz)
+        tz = _ZONES.get(off)
+        if tz is None:
+            sign = -1 if off.startswith("-") else 1
+            tz = timezone(sign * timedelta(hours=int(off[1:3]), minutes=int(off[3:5])))
+            if len(_ZONES) < 64:
+                _ZONES[off] = tz
+        h, mi, s = parts[3].split(":")
+        dt = datetime(int(parts[5]), _MONTHS[parts[1]], int(parts[2]), int(h), int(mi), int(s), tzinfo=tz)
     except (ValueError, IndexError):
         return None
     return dt.isoformat()
@@ -74,7 +81,12 @@ def _media_as_shown(text: str, tweet: dict) -> str:
     return text
 
 
-def _tweet_post(item, where: str, include_shares: bool = False) -> Post:
+def _unwrap(item: dict) -> dict:
+    """The tweet of an archive element: {"tweet": {...}} or a bare tweet."""
+    return item.get("tweet", item) if isinstance(item.get("tweet", item), dict) else item
+
+
+def _tweet_post(item, where: str, include_shares: bool = False, source: str | None = None) -> Post:
     """One archive element ({"tweet": {...}} or a bare tweet) as a Post.
 
     A retweet ("RT @user: ...") carries someone else's words: like a Mastodon boost
@@ -82,7 +94,7 @@ def _tweet_post(item, where: str, include_shares: bool = False) -> Post:
     """
     if not isinstance(item, dict):
         return _not_object(where, "x")
-    tweet = item.get("tweet", item) if isinstance(item.get("tweet", item), dict) else item
+    tweet = _unwrap(item)
     raw = tweet.get("full_text", tweet.get("text"))
     text, note = _text_value(raw)
     skip = _SKIP
@@ -95,7 +107,8 @@ def _tweet_post(item, where: str, include_shares: bool = False) -> Post:
     is_reply = any(tweet.get(k) not in (None, "") for k in _REPLY_KEYS)
     tid = tweet.get("id_str", tweet.get("id"))
     return Post(_id_value(tid), text, _x_time(tweet.get("created_at")), "x", is_reply, note,
-                LazyExtra(tweet, skip), where)
+                RawJsonExtra(source, skip, unwrap=_unwrap) if source is not None else LazyExtra(tweet, skip),
+                where)
 
 
 def _read_x_stream(src: _Source) -> Iterator[Post]:
@@ -120,7 +133,7 @@ def _read_x_stream(src: _Source) -> Iterator[Post]:
     for number, item in enumerate(stream.array(), start=1):
         where = f"{src.name}, post {number}"
         try:
-            yield _tweet_post(item, where, shares)
+            yield _tweet_post(item, where, shares, stream.last_text())
         except RecursionError:
             yield Post(None, None, None, "x", None, "record nested too deeply", {}, where)
 
