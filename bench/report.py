@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 MB = 1e6
 RSS_TARGET = 300 * MB
 LOAD_TARGET = 0.5
@@ -474,8 +476,18 @@ def _behaviour(results) -> list[str]:
     return lines
 
 
+def _model_choice() -> list[str]:
+    """The last model-choice trials (bench/results/model_choice.json), kept across benchmark runs."""
+    from bench import model_choice
+
+    if not model_choice.RESULTS.is_file():
+        return []
+    rows = json.loads(model_choice.RESULTS.read_text(encoding="utf-8"))
+    return model_choice.markdown(rows).splitlines() + [""]
+
+
 def render(results) -> str:
-    lines = _header(results) + _accuracy(results) + _behaviour(results) + _speed(results) + _targets(results)
+    lines = _header(results) + _accuracy(results) + _behaviour(results) + _model_choice() + _speed(results) + _targets(results)
     lines += ["---", "", f"Whole benchmark: {results['runtime_seconds']:.0f} s. "
               "Regenerate with the command above; figures from different runs or machines are not comparable.", ""]
     return "\n".join(lines)
