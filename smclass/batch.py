@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UsageError
+from .wording import counted
 
 BASE_COLUMNS = ("id", "created_at", "platform", "is_reply")
 RESULT_COLUMNS = ("text", "label", "p_broadcast", "note")
@@ -36,10 +37,10 @@ class Summary:
     def line(self, output: str | None) -> str:
         share = f"{self.broadcast / self.classified:.1%}" if self.classified else "n/a"
         skipped = sum(self.skipped.values())
-        reasons = ", ".join(f"{n:,} {reason}" for reason, n in self.skipped.most_common())
+        reasons = ", ".join(counted(n, reason) for reason, n in self.skipped.most_common())
         out = f"; wrote {output}" if output and output != "-" else ""
         return (
-            f"{self.read:,} posts read, {self.classified:,} classified, {skipped:,} skipped"
+            f"{counted(self.read, 'post')} read, {self.classified:,} classified, {skipped:,} skipped"
             + (f" ({reasons})" if reasons else "")
             + f", {share} broadcast, in {self.seconds:.1f}s{out}."
         )
@@ -220,6 +221,7 @@ def _rows(chunk, labels, p, notes, columns, kept, summary: Summary) -> list[dict
 
 def add_predict_parser(sub, common) -> None:
     from .cli import TRUST_HELP
+    from .exports import FORMATS
 
     parser = sub.add_parser(
         "predict", parents=[common], help="classify posts in files or platform exports",
@@ -231,7 +233,8 @@ def add_predict_parser(sub, common) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT")
     parser.add_argument("--output", "-o", default="-", help="output file (.csv, .jsonl or .parquet); default: CSV to stdout")
     parser.add_argument("--format", dest="output_format", choices=("csv", "jsonl", "parquet"), help="output format (default: from the extension)")
-    parser.add_argument("--input-format", default=None, help="force the input format instead of detecting it")
+    parser.add_argument("--input-format", default=None, choices=FORMATS, metavar="FORMAT",
+                        help=f"force the input format instead of detecting it: {', '.join(FORMATS)}")
     parser.add_argument("--model", "-m", default=None, help="model file (default: models/smclass.joblib)")
     parser.add_argument("--text-column", default=None, help="column with the post text in generic files (default: text)")
     parser.add_argument("--id-column", default=None, help="column with the post id in generic files")

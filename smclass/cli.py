@@ -65,19 +65,33 @@ def _add_data_options(parser) -> None:
     )
 
 
-def _add_common(parser) -> None:
-    parser.add_argument("--quiet", "-q", action="store_true", help="print only results and errors")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+def _add_common(parser, default) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", default=default, help="print only results and errors")
+    parser.add_argument("--debug", action="store_true", default=default, help="show tracebacks for errors")
+
+
+def _common_options(default) -> argparse.ArgumentParser:
+    """-q and --debug. The top level sets their defaults; a subcommand's copy defaults to
+    SUPPRESS, so `smclass -q predict ...` is not undone by the subcommand's own default."""
+    common = argparse.ArgumentParser(add_help=False)
+    _add_common(common, default)
+    return common
+
+
+def _check_thresholds(parser, args) -> None:
+    """Every --threshold is a probability: anything else is a usage error (exit 1)."""
+    threshold = getattr(args, "threshold", None)
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        parser.error(f"--threshold must be between 0 and 1, not {threshold:g}")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    _add_common(common)
+    common = _common_options(argparse.SUPPRESS)
     parser = _Parser(
         prog="smclass",
         description="Tell broadcast social posts (promotion, announcements) from conversational ones (replies, community).",
         epilog="Exit codes: 0 success, 1 bad input or usage, 2 internal error, 130 interrupted.",
-        parents=[common],
+        parents=[_common_options(False)],
     )
     parser.add_argument("--version", action="version", version=f"smclass {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -111,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--trust", action="store_true", help=TRUST_HELP)
     _add_data_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
+
+    info = sub.add_parser("info", parents=[common], help="show versions, the model in use and its card",
+                          description="Versions of smclass, scikit-learn, numpy and Python; which model file "
+                          "is used and why (--model, $SMCLASS_MODEL, models/ here, or the default shipped "
+                          "in the package); its card: when it was made, training rows, parameters, test metrics.")
+    info.add_argument("--model", "-m", default=None, help="model file (default: the one `smclass predict` would use)")
+    info.add_argument("--json", action="store_true", help="print it as JSON")
+    info.set_defaults(func=cmd_info)
 
     from .batch import add_predict_parser
     add_predict_parser(sub, common)
@@ -196,7 +218,15 @@ def cmd_evaluate(args) -> int:
 
     model = args.model or str(default_model_path())
     predictor = Predictor.load(model, threshold=args.threshold, trusted=args.trust)
-    posts = load_posts(args.files, text_column=args.text_column, label_column=args.label_column, label_map=args.label_map)
+    for name in args.files:
+        if args.label_column == "label" and _is_predictions_file(name, args.text_column):
+            raise UsageError(
+                f"{Path(name).name} is a predictions file written by `smclass predict` (it has p_broadcast): its "
+                "'label' column holds a model's own labels, so scoring against them measures nothing. Evaluate "
+                "on posts labelled by people, or name their label column with --label-column."
+            )
+    posts = load_posts(args.files, text_column=args.text_column, label_column=args.label_column, label_map=args.label_map,
+                       keep=("split",), via_datasets=False)
     if args.split:
         splits = posts.columns.get("split") or [None] * len(posts)
         posts = posts.subset([s == args.split for s in splits])
@@ -225,12 +255,34 @@ def cmd_evaluate(args) -> int:
     return EXIT_OK
 
 
+def cmd_info(args) -> int:
+    from .info import format_info, info
+
+    data = info(args.model)
+    print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else format_info(data))
+    if "error" in data["model"] and args.model is not None:
+        raise UsageError(data["model"]["error"])
+    return EXIT_OK
+
+
+def _is_predictions_file(path: str, text_column: str) -> bool:
+    """Whether ``path`` is what `smclass predict` writes: records with both label and p_broadcast."""
+    from .exports import read_posts
+
+    try:
+        first = next(iter(read_posts(path, text_column=text_column)), None)
+    except SmclassError:  # unreadable: load_posts says why, in its own words
+        return False
+    return first is not None and "label" in first.extra and "p_broadcast" in first.extra
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_INPUT
+    _check_thresholds(parser, args)
     debug = getattr(args, "debug", False)
     warnings.simplefilter("default")
     warnings.formatwarning = lambda message, category, *rest: f"Warning: {message}\n"

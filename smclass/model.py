@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
-from .data import LABELS, Posts, check_trainable
+from .data import LABELS, Posts, as_posts, check_trainable
 from .features import HashedTfidf
 from .metrics import score
 
@@ -97,9 +97,10 @@ def search(posts: Posts, *, k: int = 5, seed: int = 0, grid: dict | None = None)
 
 
 def train(
-    posts: Posts,
+    posts,
+    labels=None,
     *,
-    test: Posts | None = None,
+    test=None,
     cv: int = 0,
     do_search: bool = False,
     seed: int = 0,
@@ -107,7 +108,14 @@ def train(
     params: dict | None = None,
     log=lambda message: None,
 ) -> tuple[Pipeline, dict]:
-    """Fit the pipeline on ``posts``; score it on ``test`` if given. Returns (pipeline, model card)."""
+    """Fit the pipeline on ``posts``; score it on ``test`` if given. Returns (pipeline, model card).
+
+    ``posts`` is :class:`~smclass.data.Posts` (from :func:`smclass.load_posts`) or a list of
+    texts with ``labels`` beside it; ``test`` likewise, or a ``(texts, labels)`` pair.
+    """
+    posts = as_posts(posts, labels)
+    if test is not None and not isinstance(test, Posts):
+        test = as_posts(*test)
     check_trainable(posts, folds=max(cv, 5 if do_search else 0))
     started = time.perf_counter()
     params = dict(params or {})

@@ -863,6 +863,7 @@ def build_report(
 
 def add_report_parser(sub, common) -> None:
     from .cli import TRUST_HELP
+    from .exports import FORMATS
 
     parser = sub.add_parser(
         "report", parents=[common], help="write an HTML report of the broadcast/conversational mix over time",
@@ -878,7 +879,8 @@ def add_report_parser(sub, common) -> None:
     parser.add_argument("--trust", action="store_true", help=TRUST_HELP)
     parser.add_argument("--text-column", default=None, help="column with the post text in generic files (default: text)")
     parser.add_argument("--id-column", default=None, help="column with the post id in generic files")
-    parser.add_argument("--input-format", default=None, help="force the input format instead of detecting it")
+    parser.add_argument("--input-format", default=None, choices=FORMATS, metavar="FORMAT",
+                        help=f"force the input format instead of detecting it: {', '.join(FORMATS)}")
     parser.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, or UTF-16 when it has a BOM)")
     parser.add_argument("--threshold", type=float, default=None,
                         help="decision threshold on p_broadcast (default: the model card's; also re-labels predictions files)")
@@ -909,5 +911,5 @@ def summary_line(summary: dict) -> str:
     when = f" over {_n(len(summary['periods']), summary['period'])}" if filled else ""
     undated = f", {summary['undated']:,} undated" if summary["undated"] else ""
     wrote = summary["output"] + (f" and {summary['png']}" if summary.get("png") else "")
-    return (f"{summary['posts']:,} posts read, {summary['classified']:,} classified, {skipped:,} skipped{undated}; "
+    return (f"{_n(summary['posts'], 'post')} read, {summary['classified']:,} classified, {skipped:,} skipped{undated}; "
             f"{summary['broadcast_share']:.1%} broadcast{when}; wrote {wrote}.")

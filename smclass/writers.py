@@ -30,7 +30,7 @@ _BOOL_COLUMNS = {"is_reply"}
 
 
 def output_format(path: str, explicit: str | None) -> str:
-    """Pick the output format: --output-format if given, else the extension; stdout defaults to CSV."""
+    """Pick the output format: --format if given, else the extension; stdout defaults to CSV."""
     if explicit is not None:
         if explicit not in OUTPUT_FORMATS:
             raise UsageError(f"Unknown output format '{explicit}'; use csv, jsonl or parquet.")
@@ -41,7 +41,7 @@ def output_format(path: str, explicit: str | None) -> str:
     if suffix in _EXTENSIONS:
         return _EXTENSIONS[suffix]
     raise UsageError(f"Cannot tell the output format of '{Path(path).name}' from its extension; "
-                     f"name it .csv, .jsonl, .ndjson or .parquet, or pass --output-format.")
+                     f"name it .csv, .jsonl, .ndjson or .parquet, or pass --format.")
 
 
 # --------------------------------------------------------------------------- #
