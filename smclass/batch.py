@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UsageError
+from .progress import InputProgress
 from .wording import counted
 
 BASE_COLUMNS = ("id", "created_at", "platform", "is_reply")
@@ -44,26 +45,6 @@ class Summary:
             + (f" ({reasons})" if reasons else "")
             + f", {share} broadcast, in {self.seconds:.1f}s{out}."
         )
-
-
-class _Progress:
-    """A one-line counter on stderr, only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled and sys.stderr.isatty()
-        self.start = time.perf_counter()
-        self.last = 0.0
-
-    def update(self, done: int) -> None:
-        now = time.perf_counter()
-        if self.enabled and now - self.last > 0.2:
-            self.last = now
-            rate = done / max(now - self.start, 1e-9)
-            print(f"\r  {done:,} posts  {rate:,.0f} posts/s", end="", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.enabled:
-            print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
 
 
 # -- worker processes ------------------------------------------------------------
@@ -133,7 +114,7 @@ def predict_files(
     first = next(stream, [])
     columns, kept = _columns(first, keep_columns, several=len(inputs) > 1)
     summary = Summary()
-    bar = _Progress(progress)
+    bar = InputProgress(inputs, progress, desc="classifying")
     started = time.perf_counter()
     pool = None
     try:

@@ -189,7 +189,8 @@ def cmd_train(args) -> int:
         log(f"note: {posts.duplicates} exact duplicate posts (same text, same label) kept")
     train_posts, test_posts, test_name = _split_posts(posts, args, log)
     pipeline, card = train(
-        train_posts, test=test_posts, cv=args.cv, do_search=args.search, seed=args.seed, threshold=args.threshold, log=log
+        train_posts, test=test_posts, cv=args.cv, do_search=args.search, seed=args.seed, threshold=args.threshold, log=log,
+        progress=not args.quiet,
     )
     card["test_source"] = test_name
     card = save(pipeline, card, output)

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import DataError, UsageError
+from .progress import InputProgress
 
 # smclass.data.LABELS, spelled out so that building the CLI parser does not import numpy.
 LABELS = BROADCAST, CONVERSATIONAL = ("broadcast", "conversational")
@@ -191,7 +192,15 @@ def _input_name(name: str) -> str:
     return "stdin" if name == "-" else Path(name).name
 
 
-def _read_inputs(inputs, tally: _Tally, *, predictor_factory, read_kwargs: dict, threshold) -> dict:
+def _ticking(posts, tally: _Tally, bar, every: int = 1_000):
+    """The posts unchanged, telling the progress bar how many are done every ``every`` posts."""
+    for i, post in enumerate(posts, start=1):
+        if i % every == 0:
+            bar.update(tally.read)
+        yield post
+
+
+def _read_inputs(inputs, tally: _Tally, *, predictor_factory, read_kwargs: dict, threshold, bar=None) -> dict:
     """Feed every post of every input to ``tally``; say which inputs were predicted and which were read."""
     from .exports import read_posts
 
@@ -205,6 +214,8 @@ def _read_inputs(inputs, tally: _Tally, *, predictor_factory, read_kwargs: dict,
         stream = iter(read_posts(name, **read_kwargs))
         head = list(itertools.islice(stream, 50))
         posts = itertools.chain(head, stream)
+        if bar is not None:
+            posts = _ticking(posts, tally, bar)
         label = _input_name(name)
         if _is_predictions(head):
             kinds["predictions_files"].append(label)
@@ -772,11 +783,13 @@ def build_report(
     period: str = "auto",
     title: str | None = None,
     examples: int = EXAMPLES,
+    progress: bool = True,
 ) -> dict:
     """Read ``inputs``, classify them (or take the labels of predictions files) and write the HTML report.
 
     Returns a summary dict: counts overall, per period and per group, the example
     posts, skip reasons, and the paths written. ``png`` also writes the chart alone.
+    ``progress`` draws a bar on stderr while reading, when stderr is a terminal.
     """
     from .writers import atomic_path
 
@@ -804,7 +817,12 @@ def build_report(
 
     tally = _Tally(examples)
     read_kwargs = {"format": input_format, "text_column": text_column, "id_column": id_column, "encoding": encoding}
-    kinds = _read_inputs(inputs, tally, predictor_factory=predictor_factory, read_kwargs=read_kwargs, threshold=threshold)
+    bar = InputProgress(inputs, progress, desc="reading")
+    try:
+        kinds = _read_inputs(inputs, tally, predictor_factory=predictor_factory, read_kwargs=read_kwargs,
+                             threshold=threshold, bar=bar)
+    finally:
+        bar.close()
     if tally.read == 0:
         raise DataError(f"{', '.join(_input_name(i) for i in inputs)}: no posts found.")
     classified = sum(tally.counts.values())
@@ -897,7 +915,7 @@ def cmd_report(args) -> int:
         args.inputs, args.output, png=args.png, model=args.model, trusted=args.trust,
         text_column=args.text_column, id_column=args.id_column, input_format=args.input_format,
         encoding=args.encoding, threshold=args.threshold, period=args.period, title=args.title,
-        examples=args.examples,
+        examples=args.examples, progress=not args.quiet,
     )
     if not args.quiet:
         print(summary_line(summary), file=sys.stderr)

@@ -366,7 +366,7 @@ def test_cli_report_from_exports_and_from_their_predictions(tmp_path, model_path
 
 def test_cli_errors(tmp_path, model_path):
     done = run_cli("report", FIX / "x" / "tweets.js", "-m", model_path, "-o", tmp_path / "r.html", "--threshold", "2")
-    assert done.returncode == 1 and done.stderr.strip().startswith("Error: --threshold must be between 0 and 1")
+    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1] == "Error: --threshold must be between 0 and 1, not 2."
     done = run_cli("report", tmp_path / "nope.csv", "-m", model_path, "-o", tmp_path / "r.html")
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "does not exist" in done.stderr
     done = run_cli("report", FIX / "x" / "tweets.js", "-m", model_path)
