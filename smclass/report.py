@@ -38,8 +38,10 @@ from .progress import InputProgress
 
 # smclass.data.LABELS, spelled out so that building the CLI parser does not import numpy.
 LABELS = BROADCAST, CONVERSATIONAL = ("broadcast", "conversational")
-PERIODS = ("auto", "week", "month")
-WEEKLY_UNDER_DAYS = 70  # "auto" shows weeks when the dated posts span less than ~10 weeks
+PERIODS = ("auto", "week", "month", "quarter", "year")
+MIN_PERIOD_POSTS = 10   # "auto" picks the finest period with at least this many posts per period on average,
+MAX_PERIODS = 60        # and at most this many periods; the trend compares only periods this full
+UNSURE = 0.15           # "least sure" lists only posts with p_broadcast within this of 0.5
 EXAMPLES = 6            # posts shown in each of the uncertain / typical lists
 MAX_GROUP_ROWS = 15     # rows per group table before the rest is folded into "other"
 CHUNK = 5_000
@@ -155,19 +157,21 @@ class _Tally:
                 self.groups[dim][(str(value), label)] += 1
         seq = next(self._seq)
         item = (text, p, label, day, where, ident, groups.get("platform"), groups.get("account"))
-        if math.isfinite(p):
-            self._keep("uncertain", -abs(p - 0.5), seq, item)
-            if label == BROADCAST:
+        if math.isfinite(p):  # each post goes to one list: unsure, or typical of its label
+            if abs(p - 0.5) <= UNSURE:
+                self._keep("uncertain", -abs(p - 0.5), seq, item)
+            elif label == BROADCAST:
                 self._keep(BROADCAST, p, seq, item)
             else:
                 self._keep(CONVERSATIONAL, -p, seq, item)
 
     def _keep(self, name: str, key: float, seq: int, item) -> None:
-        """Keep the ``pool`` best distinct texts (a text posted many times takes one place)."""
+        """Keep the ``pool`` best distinct texts (a text posted many times, or near-identical
+        copies of it, take one place)."""
         heap, seen = self._heaps[name], self._seen[name]
         if len(heap) >= self.pool and (key, -seq) <= heap[0][:2]:
             return
-        norm = " ".join(item[0].casefold().split())
+        norm = near_duplicate_key(item[0])
         if norm in seen:
             return
         seen.add(norm)
@@ -176,16 +180,36 @@ class _Tally:
         else:
             seen.discard(heapq.heapreplace(heap, (key, -seq, norm, item))[2])
 
-    def examples(self, name: str, k: int) -> list[dict]:
-        """The ``k`` best distinct posts of one list (best first; duplicates of a text shown once)."""
+    def examples(self, name: str, k: int, shown: set | None = None) -> list[dict]:
+        """The ``k`` best distinct posts of one list (best first; near-duplicates of a text shown once,
+        and none already in ``shown``, the keys of the lists built before it, which this extends)."""
         out = []
-        for _, _, _, (text, p, label, day, where, ident, platform, account) in sorted(self._heaps[name], reverse=True):
+        shown = set() if shown is None else shown
+        for _, _, key, (text, p, label, day, where, ident, platform, account) in sorted(self._heaps[name], reverse=True):
+            if key in shown:
+                continue
+            shown.add(key)
             out.append({"text": text, "p_broadcast": round(float(p), 4), "label": label,
                         "date": day.isoformat() if day else None, "where": where, "id": ident,
                         "platform": platform, "account": account})
             if len(out) == k:
                 break
         return out
+
+
+_VARYING = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+|\S+@\S+")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def near_duplicate_key(text: str) -> str:
+    """What is left of a post without its links, @mentions, #tags, numbers, emoji, punctuation and case:
+    posts that differ only in those are near-identical (the same promo with another link or price).
+
+    >>> near_duplicate_key("SALE: 20% off 👉 https://x.co/a @ana") == near_duplicate_key("Sale - 30% off! https://x.co/b")
+    True
+    """
+    words = _WORD.findall(_VARYING.sub(" ", text).casefold())
+    return " ".join(words) or " ".join(text.casefold().split())
 
 
 def _input_name(name: str) -> str:
@@ -276,26 +300,65 @@ def _take_predictions(posts, tally: _Tally, source: str | None, threshold) -> No
 # --------------------------------------------------------------------------- #
 
 def _period_start(day: dt.date, period: str) -> dt.date:
-    return day.replace(day=1) if period == "month" else day - dt.timedelta(days=day.weekday())
+    if period == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    if period == "quarter":
+        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return dt.date(day.year, 1, 1)
 
 
 def _next_period(start: dt.date, period: str) -> dt.date:
     if period == "week":
         return start + dt.timedelta(days=7)
-    return dt.date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    if period == "year":
+        return dt.date(start.year + 1, 1, 1)
+    months = 3 if period == "quarter" else 1
+    month = start.month - 1 + months
+    return dt.date(start.year + month // 12, month % 12 + 1, 1)
 
 
 def _period_label(start: dt.date, period: str) -> str:
     if period == "month":
         return start.strftime("%b %Y")
+    if period == "quarter":
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    if period == "year":
+        return str(start.year)
     return f"week of {start.day} {start.strftime('%b %Y')}"
 
 
 def _period_key(start: dt.date, period: str) -> str:
     if period == "month":
         return start.strftime("%Y-%m")
+    if period == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    if period == "year":
+        return str(start.year)
     year, week, _ = start.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def _count_periods(first: dt.date, last: dt.date, period: str) -> int:
+    if period == "week":
+        return (_period_start(last, "week") - _period_start(first, "week")).days // 7 + 1
+    months = (last.year - first.year) * 12 + last.month - first.month
+    if period == "month":
+        return months + 1
+    if period == "quarter":
+        return (last.year - first.year) * 4 + (last.month - 1) // 3 - (first.month - 1) // 3 + 1
+    return last.year - first.year + 1
+
+
+def choose_period(dates: list[dt.date], posts: int) -> str:
+    """The finest of week, month, quarter and year with at least MIN_PERIOD_POSTS posts per period on
+    average and no more than MAX_PERIODS periods, so a sparse account does not zig-zag 0 %/100 %."""
+    for period in ("week", "month", "quarter"):
+        n = _count_periods(dates[0], dates[-1], period)
+        if n <= MAX_PERIODS and posts / n >= MIN_PERIOD_POSTS:
+            return period
+    return "year"
 
 
 def _periods(days: collections.Counter, period: str) -> tuple[str, list[dict]]:
@@ -304,7 +367,7 @@ def _periods(days: collections.Counter, period: str) -> tuple[str, list[dict]]:
     if not dates:
         return ("month" if period == "auto" else period), []
     if period == "auto":
-        period = "week" if (dates[-1] - dates[0]).days < WEEKLY_UNDER_DAYS else "month"
+        period = choose_period(dates, sum(days.values()))
     buckets: dict[dt.date, collections.Counter] = collections.defaultdict(collections.Counter)
     for (day, label), n in days.items():
         buckets[_period_start(day, period)][label] += n
@@ -338,19 +401,28 @@ def _group_rows(counter: collections.Counter) -> list[dict]:
 
 
 def _trend(rows: list[dict], period: str) -> str | None:
-    """One sentence: the latest period against everything before it."""
-    filled = [r for r in rows if r["posts"]]
-    if len(filled) < 2:
+    """One sentence: the latest period with enough posts against the earlier ones with enough posts.
+
+    A period with fewer than MIN_PERIOD_POSTS posts is never compared: one post makes 0 % or 100 %.
+    """
+    full = [r for r in rows if r["posts"] >= MIN_PERIOD_POSTS]
+    if len(full) < 2:
         return None
-    last = filled[-1]
-    before_b = sum(r[BROADCAST] for r in filled[:-1])
-    before_n = sum(r["posts"] for r in filled[:-1])
+    last = full[-1]
+    before_b = sum(r[BROADCAST] for r in full[:-1])
+    before_n = sum(r["posts"] for r in full[:-1])
     then, now = before_b / before_n, last["broadcast_share"]
     points = round((now - then) * 100)
     direction = "about the same as" if points == 0 else f"{'up' if points > 0 else 'down'} {abs(points)} points on"
-    name = last["label"] if period == "month" else last["label"].replace("week of", "the week of")
-    return (f"In the latest {period} ({name}, {_n(last['posts'], 'post')}) {now:.0%} of posts were broadcast, "
-            f"{direction} the earlier {period}s ({then:.0%} across {_n(before_n, 'post')}).")
+    name = last["label"].replace("week of", "the week of")
+    newest = rows[-1] is last or all(r["posts"] == 0 for r in rows[rows.index(last) + 1:])
+    latest = f"the latest {period}" if newest else f"the latest {period} with {MIN_PERIOD_POSTS} or more posts"
+    skipped = len([r for r in rows if 0 < r["posts"] < MIN_PERIOD_POSTS])
+    note = (f" {_n(skipped, period)} with fewer than {MIN_PERIOD_POSTS} posts {'is' if skipped == 1 else 'are'} "
+            "left out of this comparison." if skipped else "")
+    earlier = f"the {'earlier ' + period if len(full) == 2 else _n(len(full) - 1, 'earlier ' + period)}"
+    return (f"In {latest} ({name}, {_n(last['posts'], 'post')}) {now:.0%} of posts were broadcast, "
+            f"{direction} {earlier} ({then:.0%} across {_n(before_n, 'post')}).{note}")
 
 
 def _n(count: int, noun: str) -> str:
@@ -372,11 +444,17 @@ def _style_axes(ax) -> None:
 
 
 def _tick_labels(rows: list[dict], period: str) -> list[str]:
+    """Labels of the ticks shown; the first and every one where the year changes carry the year."""
     labels, year = [], None
     for row in rows:
         start = dt.date.fromisoformat(row["start"])
+        if period == "year":
+            labels.append(str(start.year))
+            continue
         if period == "month":
             text = start.strftime("%b")
+        elif period == "quarter":
+            text = f"Q{(start.month - 1) // 3 + 1}"
         else:
             text = f"{start.day} {start.strftime('%b')}"
         if start.year != year:
@@ -428,7 +506,7 @@ def render_chart(rows: list[dict], period: str, overall_share: float | None, *, 
     if n >= 8:  # a moving average makes the direction readable through week-to-week noise
         from matplotlib.patheffects import withStroke
 
-        window = 4 if period == "week" else 3
+        window = {"week": 4, "month": 3}.get(period, 2)
         moving = []
         for i in range(n):
             recent = rows[max(0, i - window + 1): i + 1]
@@ -455,8 +533,7 @@ def render_chart(rows: list[dict], period: str, overall_share: float | None, *, 
             if t:
                 low.text(xi, t + peak * 0.04, f"{t:,}", ha="center", va="bottom", fontsize=8.5, color=MUTED)
     step = max(1, math.ceil(n / 16))
-    ticks = _tick_labels(rows, period)
-    low.set_xticks(x[::step], ticks[::step])
+    low.set_xticks(x[::step], _tick_labels(rows[::step], period))
     pad = max(0.0, (6 - n) / 2)  # a lone week should not fill the whole width
     low.set_xlim(-0.6 - pad, n - 0.4 + pad)
 
@@ -733,7 +810,10 @@ def render_html(summary: dict, chart_png: bytes, *, title: str, model_line: str)
         '<section id="judge"><h2>Can you trust the labels?</h2>'
         '<p class="lede">p is the model\'s probability that a post is broadcast: near 0 conversational, near 1 '
         'broadcast, near 0.5 unsure. Read a few and judge for yourself.</p>'
-        '<h3>Least sure: p nearest 0.5</h3>' + _post_list(ex["uncertain"], "uncertain", "uncertain", grid=True)
+        f'<h3>Least sure: p nearest 0.5 (between {0.5 - UNSURE:.2f} and {0.5 + UNSURE:.2f})</h3>'
+        + (_post_list(ex["uncertain"], "uncertain", "uncertain", grid=True) if ex["uncertain"] else
+           f'<p class="note" id="uncertain">None: the model was sure of every post (p below {0.5 - UNSURE:.2f} '
+           f'or above {0.5 + UNSURE:.2f}).</p>')
         + '<div class="cols"><div><h3><span class="key" style="background:var(--b)"></span>Most typical broadcast</h3>'
         + _post_list(ex[BROADCAST], "typical-broadcast", BROADCAST)
         + '</div><div><h3><span class="key" style="background:var(--c)"></span>Most typical conversational</h3>'
@@ -836,6 +916,7 @@ def build_report(
     share = tally.counts[BROADCAST] / classified
     summary = {
         "output": str(output),
+        "periods_csv": str(periods_csv_path(output)),
         "png": str(png) if png is not None else None,
         "inputs": [_input_name(i) for i in inputs],
         "predicted_inputs": kinds["predicted"],
@@ -852,11 +933,8 @@ def build_report(
         "periods": period_rows,
         "trend": _trend(period_rows, chosen),
         "groups": groups,
-        "examples": {
-            "uncertain": tally.examples("uncertain", examples),
-            BROADCAST: tally.examples(BROADCAST, examples),
-            CONVERSATIONAL: tally.examples(CONVERSATIONAL, examples),
-        },
+        "examples": {name: tally.examples(name, examples, shown)
+                     for shown in [set()] for name in ("uncertain", BROADCAST, CONVERSATIONAL)},
         "threshold": loaded["predictor"].threshold if loaded["predictor"] is not None and kinds["predicted"] else threshold,
         "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
@@ -869,10 +947,34 @@ def build_report(
                        model_line=_model_line(loaded["predictor"], kinds, threshold))
     with atomic_path(output) as tmp:
         Path(tmp).write_text(page, encoding="utf-8")
+    with atomic_path(summary["periods_csv"]) as tmp:
+        Path(tmp).write_text(periods_csv(summary), encoding="utf-8")
     if png is not None:
         with atomic_path(png) as tmp:
             Path(tmp).write_bytes(chart_png)
     return summary
+
+
+def periods_csv_path(output) -> Path:
+    """The per-period table's CSV, beside the HTML: report.html -> report.periods.csv."""
+    output = Path(output)
+    return output.with_name(output.stem + ".periods.csv")
+
+
+def periods_csv(summary: dict) -> str:
+    """The per-period table (and the undated posts) as CSV: what the page's table shows, for a spreadsheet."""
+    import csv
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["period", "label", "start", "posts", BROADCAST, CONVERSATIONAL, "broadcast_share"])
+    rows = list(summary["periods"])
+    if summary["undated"]:
+        rows.append(_row(collections.Counter(summary["undated_counts"]), key="undated", label="Undated", start=""))
+    for r in rows:
+        share = "" if r["broadcast_share"] is None else f"{r['broadcast_share']:.4f}"
+        writer.writerow([r["key"], r["label"], r["start"], r["posts"], r[BROADCAST], r[CONVERSATIONAL], share])
+    return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------- #
@@ -903,7 +1005,8 @@ def add_report_parser(sub, common) -> None:
     parser.add_argument("--threshold", type=float, default=None,
                         help="decision threshold on p_broadcast (default: the model card's; also re-labels predictions files)")
     parser.add_argument("--period", choices=PERIODS, default="auto",
-                        help="time buckets: week, month, or auto (weeks when the posts span under ~10 weeks; default)")
+                        help=f"time buckets: week, month, quarter, year, or auto (default): the finest with at least "
+                        f"{MIN_PERIOD_POSTS} posts per period on average and at most {MAX_PERIODS} periods")
     parser.add_argument("--title", default=None, help="the report's title")
     parser.add_argument("--examples", type=int, default=EXAMPLES, metavar="N",
                         help=f"posts in each of the least-sure and most-typical lists (default {EXAMPLES})")
@@ -926,8 +1029,8 @@ def summary_line(summary: dict) -> str:
     """The closing line of ``smclass report``."""
     skipped = sum(summary["skipped"].values())
     filled = [r for r in summary["periods"] if r["posts"]]
-    when = f" over {_n(len(summary['periods']), summary['period'])}" if filled else ""
+    when = f", by {summary['period']} ({_n(len(summary['periods']), 'period')})" if filled else ""
     undated = f", {summary['undated']:,} undated" if summary["undated"] else ""
-    wrote = summary["output"] + (f" and {summary['png']}" if summary.get("png") else "")
+    wrote = ", ".join([summary["output"], summary["periods_csv"]] + ([summary["png"]] if summary.get("png") else []))
     return (f"{_n(summary['posts'], 'post')} read, {summary['classified']:,} classified, {skipped:,} skipped{undated}; "
             f"{summary['broadcast_share']:.1%} broadcast{when}; wrote {wrote}.")
