@@ -134,15 +134,101 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print it as JSON")
     info.set_defaults(func=cmd_info)
 
-    from .batch import add_predict_parser
     add_predict_parser(sub, common)
-    try:
-        from .report import add_report_parser
-    except ImportError:  # pragma: no cover - report is optional while it is being built
-        pass
-    else:
-        add_report_parser(sub, common)
+    add_report_parser(sub, common)
     return parser
+
+
+# -- predict and report: parsers and commands over smclass.batch and smclass.report --------
+def add_predict_parser(sub, common) -> None:
+    from .batch import DEFAULT_CHUNK
+    from .exports import FORMATS
+
+    parser = sub.add_parser(
+        "predict", parents=[common], help="classify posts in files or platform exports",
+        description="Classify every post of each INPUT and write one row per input post. Inputs: X/Twitter "
+        "archive (tweets.js, folder or .zip), Facebook your_posts*.json, Instagram posts_1.json, LinkedIn "
+        "Shares.csv, Mastodon outbox.json, Reddit posts.csv/comments.csv, any CSV/TSV/JSONL/JSON/Parquet "
+        "(--text-column), plain text (one post per line), or - for stdin.",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT")
+    parser.add_argument("--output", "-o", default="-", help="output file (.csv, .jsonl or .parquet); default: CSV to stdout")
+    parser.add_argument("--format", dest="output_format", choices=("csv", "jsonl", "parquet"), help="output format (default: from the extension)")
+    parser.add_argument("--input-format", default=None, choices=FORMATS, metavar="FORMAT",
+                        help=f"force the input format instead of detecting it: {', '.join(FORMATS)}")
+    parser.add_argument("--model", "-m", default=None, help="model file (default: models/smclass.joblib)")
+    parser.add_argument("--text-column", default=None, help="column with the post text in generic files (default: text)")
+    parser.add_argument("--id-column", default=None, help="column with the post id in generic files")
+    parser.add_argument("--keep-columns", default="", help="comma-separated input columns to copy to the output")
+    parser.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, or UTF-16 when it has a BOM)")
+    parser.add_argument("--threshold", type=float, default=None, help="decision threshold on p_broadcast (default: the model card's)")
+    parser.add_argument("--jobs", "-j", type=int, default=1, help="worker processes for classification (default 1)")
+    parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK, help=f"posts per chunk (default {DEFAULT_CHUNK:,})")
+    parser.add_argument("--trust", action="store_true", help=TRUST_HELP)
+    parser.set_defaults(func=cmd_predict)
+
+
+def cmd_predict(args) -> int:
+    from .batch import predict_files
+
+    keep = tuple(c.strip() for c in args.keep_columns.split(",") if c.strip())
+    if args.chunk_size < 1:
+        raise UsageError("--chunk-size must be at least 1.")
+    summary = predict_files(
+        args.inputs, args.output, model=args.model, output_format=args.output_format,
+        input_format=args.input_format, text_column=args.text_column, id_column=args.id_column,
+        encoding=args.encoding, keep_columns=keep, jobs=args.jobs, chunk_size=args.chunk_size,
+        threshold=args.threshold, trusted=args.trust, progress=not args.quiet,
+    )
+    if not args.quiet:
+        print(summary.line(args.output), file=sys.stderr)
+    return 0
+
+
+def add_report_parser(sub, common) -> None:
+    from .exports import FORMATS
+    from .report import EXAMPLES, MAX_PERIODS, MIN_PERIOD_POSTS, PERIODS
+
+    parser = sub.add_parser(
+        "report", parents=[common], help="write an HTML report of the broadcast/conversational mix over time",
+        description="Classify every post of each INPUT (anything `smclass predict` reads, or a predictions file it "
+        "wrote, whose labels are used as they are) and write one self-contained HTML page: the mix overall, per "
+        "month or week and per account, platform or input, a chart, the posts the model was least sure about, "
+        "the most typical posts of each kind, and the posts left out.",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT")
+    parser.add_argument("--output", "-o", required=True, help="the HTML file to write")
+    parser.add_argument("--png", default=None, metavar="FILE", help="also write the chart alone as a PNG")
+    parser.add_argument("--model", "-m", default=None, help="model file (default: models/smclass.joblib)")
+    parser.add_argument("--trust", action="store_true", help=TRUST_HELP)
+    parser.add_argument("--text-column", default=None, help="column with the post text in generic files (default: text)")
+    parser.add_argument("--id-column", default=None, help="column with the post id in generic files")
+    parser.add_argument("--input-format", default=None, choices=FORMATS, metavar="FORMAT",
+                        help=f"force the input format instead of detecting it: {', '.join(FORMATS)}")
+    parser.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, or UTF-16 when it has a BOM)")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="decision threshold on p_broadcast (default: the model card's; also re-labels predictions files)")
+    parser.add_argument("--period", choices=PERIODS, default="auto",
+                        help=f"time buckets: week, month, quarter, year, or auto (default): the finest with at least "
+                        f"{MIN_PERIOD_POSTS} posts per period on average and at most {MAX_PERIODS} periods")
+    parser.add_argument("--title", default=None, help="the report's title")
+    parser.add_argument("--examples", type=int, default=EXAMPLES, metavar="N",
+                        help=f"posts in each of the least-sure and most-typical lists (default {EXAMPLES})")
+    parser.set_defaults(func=cmd_report)
+
+
+def cmd_report(args) -> int:
+    from .report import build_report, summary_line
+
+    summary = build_report(
+        args.inputs, args.output, png=args.png, model=args.model, trusted=args.trust,
+        text_column=args.text_column, id_column=args.id_column, input_format=args.input_format,
+        encoding=args.encoding, threshold=args.threshold, period=args.period, title=args.title,
+        examples=args.examples, progress=not args.quiet,
+    )
+    if not args.quiet:
+        print(summary_line(summary), file=sys.stderr)
+    return 0
 
 
 def _split_posts(posts, args, log):

@@ -29,7 +29,6 @@ import io
 import itertools
 import math
 import re
-import sys
 from pathlib import Path
 
 from . import __version__
@@ -978,52 +977,8 @@ def periods_csv(summary: dict) -> str:
 
 
 # --------------------------------------------------------------------------- #
-# The command
+# The closing line (the command itself lives in cli.py)
 # --------------------------------------------------------------------------- #
-
-def add_report_parser(sub, common) -> None:
-    from .cli import TRUST_HELP
-    from .exports import FORMATS
-
-    parser = sub.add_parser(
-        "report", parents=[common], help="write an HTML report of the broadcast/conversational mix over time",
-        description="Classify every post of each INPUT (anything `smclass predict` reads, or a predictions file it "
-        "wrote, whose labels are used as they are) and write one self-contained HTML page: the mix overall, per "
-        "month or week and per account, platform or input, a chart, the posts the model was least sure about, "
-        "the most typical posts of each kind, and the posts left out.",
-    )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT")
-    parser.add_argument("--output", "-o", required=True, help="the HTML file to write")
-    parser.add_argument("--png", default=None, metavar="FILE", help="also write the chart alone as a PNG")
-    parser.add_argument("--model", "-m", default=None, help="model file (default: models/smclass.joblib)")
-    parser.add_argument("--trust", action="store_true", help=TRUST_HELP)
-    parser.add_argument("--text-column", default=None, help="column with the post text in generic files (default: text)")
-    parser.add_argument("--id-column", default=None, help="column with the post id in generic files")
-    parser.add_argument("--input-format", default=None, choices=FORMATS, metavar="FORMAT",
-                        help=f"force the input format instead of detecting it: {', '.join(FORMATS)}")
-    parser.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, or UTF-16 when it has a BOM)")
-    parser.add_argument("--threshold", type=float, default=None,
-                        help="decision threshold on p_broadcast (default: the model card's; also re-labels predictions files)")
-    parser.add_argument("--period", choices=PERIODS, default="auto",
-                        help=f"time buckets: week, month, quarter, year, or auto (default): the finest with at least "
-                        f"{MIN_PERIOD_POSTS} posts per period on average and at most {MAX_PERIODS} periods")
-    parser.add_argument("--title", default=None, help="the report's title")
-    parser.add_argument("--examples", type=int, default=EXAMPLES, metavar="N",
-                        help=f"posts in each of the least-sure and most-typical lists (default {EXAMPLES})")
-    parser.set_defaults(func=cmd_report)
-
-
-def cmd_report(args) -> int:
-    summary = build_report(
-        args.inputs, args.output, png=args.png, model=args.model, trusted=args.trust,
-        text_column=args.text_column, id_column=args.id_column, input_format=args.input_format,
-        encoding=args.encoding, threshold=args.threshold, period=args.period, title=args.title,
-        examples=args.examples, progress=not args.quiet,
-    )
-    if not args.quiet:
-        print(summary_line(summary), file=sys.stderr)
-    return 0
-
 
 def summary_line(summary: dict) -> str:
     """The closing line of ``smclass report``."""

@@ -118,3 +118,18 @@ def test_metrics_match_scikit_learn_with_ties_and_one_sided_predictions():
 def test_training_still_reads_through_datasets(tmp_path, small_train_file):
     seen = probe("train", "--data", small_train_file, "--cv", "0", "-o", tmp_path / "m.joblib", "-q", cwd=tmp_path)
     assert seen["code"] == 0 and seen["datasets"]
+
+
+def test_the_library_never_imports_the_command_line(tmp_path):
+    """Imports run one way: cli.py builds every parser and imports the library, never the reverse."""
+    library = [p for p in (ROOT / "smclass").glob("*.py") if p.name not in ("cli.py", "__main__.py", "shipped.py")]
+    assert {"batch.py", "report.py", "predict.py"} <= {p.name for p in library}
+    for path in library:
+        source = path.read_text(encoding="utf-8")
+        for needle in ("from .cli", "smclass.cli", "import argparse", "add_argument(", "add_parser("):
+            assert needle not in source, f"{path.name} holds {needle!r}: the command line belongs in cli.py"
+    code = ("import sys, smclass.batch, smclass.report, smclass.predict, smclass.info; "
+            "print('smclass.cli' in sys.modules, 'argparse' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert result.returncode == 0 and result.stdout.split() == ["False", "False"], result.stderr
