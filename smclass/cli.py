@@ -193,8 +193,9 @@ def add_report_parser(sub, common) -> None:
         "report", parents=[common], help="write an HTML report of the broadcast/conversational mix over time",
         description="Classify every post of each INPUT (anything `smclass predict` reads, or a predictions file it "
         "wrote, whose labels are used as they are) and write one self-contained HTML page: the mix overall, per "
-        "month or week and per account, platform or input, a chart, the posts the model was least sure about, "
-        "the most typical posts of each kind, and the posts left out.",
+        "period (week, month, quarter or year) and per account, platform or input, a chart, the posts the model "
+        "was least sure about, the most typical posts of each kind, and the posts left out; plus the per-period "
+        "table as CSV beside it (report.html -> report.periods.csv).",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT")
     parser.add_argument("--output", "-o", required=True, help="the HTML file to write")
