@@ -154,13 +154,17 @@ def _load_plain(path: Path, text_column: str):
         header = [h.strip() for h in rows[0]] if rows else []
         records = [{h: (v if v != "" else None) for h, v in zip(header, row)} for row in rows[1:]]
     else:
+        _check_json_lines(path, encoding)  # names a bad line, as training does
         with open(path, encoding=encoding) as handle:
             text = handle.read()
-        if text.lstrip().startswith("["):
-            records = json.loads(text)
-        else:
-            records = [json.loads(line) for line in text.splitlines() if line.strip()]
-        if not all(isinstance(r, dict) for r in records):
+        try:
+            if text.lstrip().startswith("["):
+                records = json.loads(text)
+            else:
+                records = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except ValueError as exc:
+            raise DataError(f"{path.name}: could not be read as JSON ({exc}).") from None
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise DataError(f"{path.name}: expected JSON objects, one per post.")
         header = list(dict.fromkeys(key for r in records for key in r))
     if not records:
