@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SmclassError, UsageError
+from .progress import InputProgress
+from .wording import counted
 
 BASE_COLUMNS = ("id", "created_at", "platform", "is_reply")
 RESULT_COLUMNS = ("text", "label", "p_broadcast", "note")
@@ -39,33 +41,13 @@ class Summary:
     def line(self, output: str | None) -> str:
         share = f"{self.broadcast / self.classified:.1%}" if self.classified else "n/a"
         skipped = sum(self.skipped.values())
-        reasons = ", ".join(f"{n:,} {reason}" for reason, n in self.skipped.most_common())
+        reasons = ", ".join(counted(n, reason) for reason, n in self.skipped.most_common())
         out = f"; wrote {output}" if output and output != "-" else ""
         return (
-            f"{self.read:,} posts read, {self.classified:,} classified, {skipped:,} skipped"
+            f"{counted(self.read, 'post')} read, {self.classified:,} classified, {skipped:,} skipped"
             + (f" ({reasons})" if reasons else "")
             + f", {share} broadcast, in {self.seconds:.1f}s{out}."
         )
-
-
-class _Progress:
-    """A one-line counter on stderr, only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled and sys.stderr.isatty()
-        self.start = time.perf_counter()
-        self.last = 0.0
-
-    def update(self, done: int) -> None:
-        now = time.perf_counter()
-        if self.enabled and now - self.last > 0.2:
-            self.last = now
-            rate = done / max(now - self.start, 1e-9)
-            print(f"\r  {done:,} posts  {rate:,.0f} posts/s", end="", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.enabled:
-            print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
 
 
 # -- worker processes ------------------------------------------------------------
@@ -296,7 +278,7 @@ def predict_files(
         first = next(stream, [])
         columns, kept = _columns(first, keep_columns, several)
     summary = Summary()
-    bar = _Progress(progress)
+    bar = InputProgress(inputs, progress, desc="classifying")
     started = time.perf_counter()
     workers = None
     try:
@@ -407,72 +389,3 @@ def _column_data(chunk, labels, p, notes, columns, kept, summary: Summary) -> li
     summary.classified += len(posts) - labels.count("")
     summary.broadcast += labels.count("broadcast")
     return data
-
-
-def add_predict_parser(sub, common) -> None:
-    from .cli import TRUST_HELP
-
-    parser = sub.add_parser(
-        "predict", parents=[common], help="classify posts in files or platform exports",
-        description="Classify every post of each INPUT and write one row per input post. Inputs: X/Twitter "
-        "archive (tweets.js, folder or .zip), Facebook your_posts*.json, Instagram posts_1.json, LinkedIn "
-        "Shares.csv, Mastodon outbox.json, Reddit posts.csv/comments.csv, any CSV/TSV/JSONL/JSON/Parquet "
-        "(--text-column), plain text (one post per line), or - for stdin.",
-    )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT")
-    parser.add_argument("--output", "-o", default="-",
-                        help="output file (.csv, .jsonl, .parquet or .xlsx), a FIFO or a device such as /dev/null; "
-                        "default: CSV to stdout. It must not be one of the inputs")
-    parser.add_argument("--format", dest="output_format", choices=("csv", "jsonl", "parquet", "xlsx"), help="output format (default: from the extension)")
-    parser.add_argument("--excel", action="store_true",
-                        help="write CSV with a UTF-8 byte-order mark, so Excel shows accents and emoji correctly")
-    parser.add_argument("--no-formula-guard", dest="formula_guard", action="store_false",
-                        help="write cells starting with = + - @ tab or CR as they are, for pipelines that are not "
-                        "spreadsheets (by default they get a leading ' so a spreadsheet cannot run them as formulas)")
-    parser.add_argument("--input-format", default=None, help="force the input format instead of detecting it")
-    parser.add_argument("--model", "-m", default=None, help="model file (default: models/smclass.joblib)")
-    parser.add_argument("--text-column", default=None, help="column with the post text in generic files (default: text, or one clear candidate such as Message, Post, Caption)")
-    parser.add_argument("--id-column", default=None, help="column with the post id in generic files")
-    add_reader_options(parser)
-    parser.add_argument("--keep-columns", default="", help="comma-separated input columns to copy to the output")
-    parser.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, or UTF-16 when it has a BOM)")
-    parser.add_argument("--threshold", type=float, default=None, help="decision threshold on p_broadcast (default: the model card's)")
-    parser.add_argument("--jobs", "-j", type=int, default=1, help="worker processes for classification (default 1)")
-    parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK, help=f"posts per chunk (default {DEFAULT_CHUNK:,})")
-    parser.add_argument("--trust", action="store_true", help=TRUST_HELP)
-    parser.set_defaults(func=cmd_predict)
-
-
-def add_reader_options(parser) -> None:
-    """Input options shared by predict and report: date and account columns, dates, sheets, shares."""
-    parser.add_argument("--date-column", default=None,
-                        help="column with the post date in generic files (default: created_at, Date, Published, "
-                        "Post date... when present)")
-    parser.add_argument("--account-column", default=None, help="column naming the account that posted, in generic files")
-    parser.add_argument("--dayfirst", action="store_true",
-                        help="read dates like 05/02/2024 as 5 February (default: month first, 2 May)")
-    parser.add_argument("--sheet", default=None, help="the .xlsx sheet to read (default: the first)")
-    parser.add_argument("--include-shares", action="store_true",
-                        help="classify X retweets too (default: kept with a note, out of the mix, like Mastodon boosts)")
-
-
-def reader_options(args) -> dict:
-    """The values of add_reader_options, as predict_files / build_report keywords."""
-    return {"date_column": args.date_column, "account_column": args.account_column, "dayfirst": args.dayfirst,
-            "sheet": args.sheet, "include_shares": args.include_shares}
-
-
-def cmd_predict(args) -> int:
-    keep = tuple(c.strip() for c in args.keep_columns.split(",") if c.strip())
-    if args.chunk_size < 1:
-        raise UsageError("--chunk-size must be at least 1.")
-    summary = predict_files(
-        args.inputs, args.output, model=args.model, output_format=args.output_format,
-        input_format=args.input_format, text_column=args.text_column, id_column=args.id_column,
-        encoding=args.encoding, **reader_options(args), keep_columns=keep, jobs=args.jobs, chunk_size=args.chunk_size,
-        threshold=args.threshold, trusted=args.trust, progress=not args.quiet,
-        formula_guard=args.formula_guard, excel=args.excel,
-    )
-    if not args.quiet:
-        print(summary.line(args.output), file=sys.stderr)
-    return 0

@@ -65,19 +65,33 @@ def _add_data_options(parser) -> None:
     )
 
 
-def _add_common(parser) -> None:
-    parser.add_argument("--quiet", "-q", action="store_true", help="print only results and errors")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+def _add_common(parser, default) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", default=default, help="print only results and errors")
+    parser.add_argument("--debug", action="store_true", default=default, help="show tracebacks for errors")
+
+
+def _common_options(default) -> argparse.ArgumentParser:
+    """-q and --debug. The top level sets their defaults; a subcommand's copy defaults to
+    SUPPRESS, so `smclass -q predict ...` is not undone by the subcommand's own default."""
+    common = argparse.ArgumentParser(add_help=False)
+    _add_common(common, default)
+    return common
+
+
+def _check_thresholds(parser, args) -> None:
+    """Every --threshold is a probability: anything else is a usage error (exit 1)."""
+    threshold = getattr(args, "threshold", None)
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        parser.error(f"--threshold must be between 0 and 1, not {threshold:g}")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    _add_common(common)
+    common = _common_options(argparse.SUPPRESS)
     parser = _Parser(
         prog="smclass",
         description="Tell broadcast social posts (promotion, announcements) from conversational ones (replies, community).",
         epilog="Exit codes: 0 success, 1 bad input or usage, 2 internal error, 130 interrupted.",
-        parents=[common],
+        parents=[_common_options(False)],
     )
     parser.add_argument("--version", action="version", version=f"smclass {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -112,15 +126,144 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
-    from .batch import add_predict_parser
+    info = sub.add_parser("info", parents=[common], help="show versions, the model in use and its card",
+                          description="Versions of smclass, scikit-learn, numpy and Python; which model file "
+                          "is used and why (--model, $SMCLASS_MODEL, models/ here, or the default shipped "
+                          "in the package); its card: when it was made, training rows, parameters, test metrics.")
+    info.add_argument("--model", "-m", default=None, help="model file (default: the one `smclass predict` would use)")
+    info.add_argument("--json", action="store_true", help="print it as JSON")
+    info.set_defaults(func=cmd_info)
+
     add_predict_parser(sub, common)
-    try:
-        from .report import add_report_parser
-    except ImportError:  # pragma: no cover - report is optional while it is being built
-        pass
-    else:
-        add_report_parser(sub, common)
+    add_report_parser(sub, common)
     return parser
+
+
+# -- predict and report: parsers and commands over smclass.batch and smclass.report --------
+TEXT_COLUMN_HELP = ("column with the post text in generic files (default: text, or one clear candidate such as "
+                    "Message, Post, Caption)")
+
+
+def add_reader_options(parser) -> None:
+    """Input options shared by predict and report: date and account columns, dates, sheets, shares."""
+    parser.add_argument("--date-column", default=None,
+                        help="column with the post date in generic files (default: created_at, Date, Published, "
+                        "Post date... when present)")
+    parser.add_argument("--account-column", default=None, help="column naming the account that posted, in generic files")
+    parser.add_argument("--dayfirst", action="store_true",
+                        help="read dates like 05/02/2024 as 5 February (default: month first, 2 May)")
+    parser.add_argument("--sheet", default=None, help="the .xlsx sheet to read (default: the first)")
+    parser.add_argument("--include-shares", action="store_true",
+                        help="classify X retweets too (default: kept with a note, out of the mix, like Mastodon boosts)")
+
+
+def reader_options(args) -> dict:
+    """The values of add_reader_options, as predict_files / build_report keywords."""
+    return {"date_column": args.date_column, "account_column": args.account_column, "dayfirst": args.dayfirst,
+            "sheet": args.sheet, "include_shares": args.include_shares}
+
+
+def add_predict_parser(sub, common) -> None:
+    from .batch import DEFAULT_CHUNK
+    from .exports import FORMATS
+
+    parser = sub.add_parser(
+        "predict", parents=[common], help="classify posts in files or platform exports",
+        description="Classify every post of each INPUT and write one row per input post. Inputs: X/Twitter "
+        "archive (tweets.js, folder or .zip), Facebook your_posts*.json, Instagram posts_1.json, LinkedIn "
+        "Shares.csv, Mastodon outbox.json, Reddit posts.csv/comments.csv, any CSV/TSV/JSONL/JSON/Parquet "
+        "(--text-column), plain text (one post per line), or - for stdin.",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT")
+    parser.add_argument("--output", "-o", default="-",
+                        help="output file (.csv, .jsonl, .parquet or .xlsx), a FIFO or a device such as /dev/null; "
+                        "default: CSV to stdout. It must not be one of the inputs")
+    parser.add_argument("--format", dest="output_format", choices=("csv", "jsonl", "parquet", "xlsx"),
+                        help="output format (default: from the extension)")
+    parser.add_argument("--excel", action="store_true",
+                        help="write CSV with a UTF-8 byte-order mark, so Excel shows accents and emoji correctly")
+    parser.add_argument("--no-formula-guard", dest="formula_guard", action="store_false",
+                        help="write cells starting with = + - @ tab or CR as they are, for pipelines that are not "
+                        "spreadsheets (by default they get a leading ' so a spreadsheet cannot run them as formulas)")
+    parser.add_argument("--input-format", default=None, choices=FORMATS, metavar="FORMAT",
+                        help=f"force the input format instead of detecting it: {', '.join(FORMATS)}")
+    parser.add_argument("--model", "-m", default=None, help="model file (default: models/smclass.joblib)")
+    parser.add_argument("--text-column", default=None, help=TEXT_COLUMN_HELP)
+    parser.add_argument("--id-column", default=None, help="column with the post id in generic files")
+    add_reader_options(parser)
+    parser.add_argument("--keep-columns", default="", help="comma-separated input columns to copy to the output")
+    parser.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, or UTF-16 when it has a BOM)")
+    parser.add_argument("--threshold", type=float, default=None, help="decision threshold on p_broadcast (default: the model card's)")
+    parser.add_argument("--jobs", "-j", type=int, default=1, help="worker processes for classification (default 1)")
+    parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK, help=f"posts per chunk (default {DEFAULT_CHUNK:,})")
+    parser.add_argument("--trust", action="store_true", help=TRUST_HELP)
+    parser.set_defaults(func=cmd_predict)
+
+
+def cmd_predict(args) -> int:
+    from .batch import predict_files
+
+    keep = tuple(c.strip() for c in args.keep_columns.split(",") if c.strip())
+    if args.chunk_size < 1:
+        raise UsageError("--chunk-size must be at least 1.")
+    summary = predict_files(
+        args.inputs, args.output, model=args.model, output_format=args.output_format,
+        input_format=args.input_format, text_column=args.text_column, id_column=args.id_column,
+        encoding=args.encoding, **reader_options(args), keep_columns=keep, jobs=args.jobs, chunk_size=args.chunk_size,
+        threshold=args.threshold, trusted=args.trust, progress=not args.quiet,
+        formula_guard=args.formula_guard, excel=args.excel,
+    )
+    if not args.quiet:
+        print(summary.line(args.output), file=sys.stderr)
+    return 0
+
+
+def add_report_parser(sub, common) -> None:
+    from .exports import FORMATS
+    from .report import EXAMPLES, MAX_PERIODS, MIN_PERIOD_POSTS, PERIODS
+
+    parser = sub.add_parser(
+        "report", parents=[common], help="write an HTML report of the broadcast/conversational mix over time",
+        description="Classify every post of each INPUT (anything `smclass predict` reads, or a predictions file it "
+        "wrote, whose labels are used as they are) and write one self-contained HTML page: the mix overall, per "
+        "period (week, month, quarter or year) and per account, platform or input, a chart, the posts the model "
+        "was least sure about, the most typical posts of each kind, and the posts left out; plus the per-period "
+        "table as CSV beside it (report.html -> report.periods.csv).",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT")
+    parser.add_argument("--output", "-o", required=True, help="the HTML file to write")
+    parser.add_argument("--png", default=None, metavar="FILE", help="also write the chart alone as a PNG")
+    parser.add_argument("--model", "-m", default=None, help="model file (default: models/smclass.joblib)")
+    parser.add_argument("--trust", action="store_true", help=TRUST_HELP)
+    parser.add_argument("--text-column", default=None, help=TEXT_COLUMN_HELP)
+    parser.add_argument("--id-column", default=None, help="column with the post id in generic files")
+    parser.add_argument("--input-format", default=None, choices=FORMATS, metavar="FORMAT",
+                        help=f"force the input format instead of detecting it: {', '.join(FORMATS)}")
+    parser.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, or UTF-16 when it has a BOM)")
+    add_reader_options(parser)
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="decision threshold on p_broadcast (default: the model card's; also re-labels predictions files)")
+    parser.add_argument("--period", choices=PERIODS, default="auto",
+                        help=f"time buckets: week, month, quarter, year, or auto (default): the finest with at least "
+                        f"{MIN_PERIOD_POSTS} posts per period on average and at most {MAX_PERIODS} periods")
+    parser.add_argument("--title", default=None, help="the report's title")
+    parser.add_argument("--examples", type=int, default=EXAMPLES, metavar="N",
+                        help=f"posts in each of the least-sure and most-typical lists (default {EXAMPLES})")
+    parser.set_defaults(func=cmd_report)
+
+
+def cmd_report(args) -> int:
+    from .report import build_report, summary_line
+
+    summary = build_report(
+        args.inputs, args.output, png=args.png, model=args.model, trusted=args.trust,
+        text_column=args.text_column, id_column=args.id_column, input_format=args.input_format,
+        encoding=args.encoding, **reader_options(args), threshold=args.threshold, period=args.period,
+        title=args.title, examples=args.examples, progress=not args.quiet,
+    )
+    if not args.quiet:
+        print(summary_line(summary), file=sys.stderr)
+    return 0
 
 
 def _split_posts(posts, args, log):
@@ -172,7 +315,8 @@ def cmd_train(args) -> int:
         log(f"note: {posts.duplicates} exact duplicate posts (same text, same label) kept")
     train_posts, test_posts, test_name = _split_posts(posts, args, log)
     pipeline, card = train(
-        train_posts, test=test_posts, cv=args.cv, do_search=args.search, seed=args.seed, threshold=args.threshold, log=log
+        train_posts, test=test_posts, cv=args.cv, do_search=args.search, seed=args.seed, threshold=args.threshold, log=log,
+        progress=not args.quiet,
     )
     card["test_source"] = test_name
     card = save(pipeline, card, output)
@@ -201,7 +345,15 @@ def cmd_evaluate(args) -> int:
 
     model = args.model or str(default_model_path())
     predictor = Predictor.load(model, threshold=args.threshold, trusted=args.trust)
-    posts = load_posts(args.files, text_column=args.text_column, label_column=args.label_column, label_map=args.label_map)
+    for name in args.files:
+        if args.label_column == "label" and _is_predictions_file(name, args.text_column):
+            raise UsageError(
+                f"{Path(name).name} is a predictions file written by `smclass predict` (it has p_broadcast): its "
+                "'label' column holds a model's own labels, so scoring against them measures nothing. Evaluate "
+                "on posts labelled by people, or name their label column with --label-column."
+            )
+    posts = load_posts(args.files, text_column=args.text_column, label_column=args.label_column, label_map=args.label_map,
+                       keep=("split",), via_datasets=False)
     if args.split:
         splits = posts.columns.get("split") or [None] * len(posts)
         posts = posts.subset([s == args.split for s in splits])
@@ -230,12 +382,34 @@ def cmd_evaluate(args) -> int:
     return EXIT_OK
 
 
+def cmd_info(args) -> int:
+    from .info import format_info, info
+
+    data = info(args.model)
+    print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else format_info(data))
+    if "error" in data["model"] and args.model is not None:
+        raise UsageError(data["model"]["error"])
+    return EXIT_OK
+
+
+def _is_predictions_file(path: str, text_column: str) -> bool:
+    """Whether ``path`` is what `smclass predict` writes: records with both label and p_broadcast."""
+    from .exports import read_posts
+
+    try:
+        first = next(iter(read_posts(path, text_column=text_column)), None)
+    except SmclassError:  # unreadable: load_posts says why, in its own words
+        return False
+    return first is not None and "label" in first.extra and "p_broadcast" in first.extra
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_INPUT
+    _check_thresholds(parser, args)
     debug = getattr(args, "debug", False)
     warnings.simplefilter("default")
     warnings.formatwarning = lambda message, category, *rest: f"Warning: {message}\n"

@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
-from .data import LABELS, Posts, check_trainable
+from .data import LABELS, Posts, as_posts, check_trainable
 from .features import HashedTfidf
 from .metrics import score
 
@@ -56,13 +56,28 @@ def _folds(k: int, seed: int) -> StratifiedKFold:
     return StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
 
 
-def cross_validate(posts: Posts, k: int, *, seed: int = 0, **params) -> dict:
-    """Scores of out-of-fold predictions from K-fold CV on ``posts`` alone."""
-    proba = cross_val_predict(
-        build_pipeline(seed=seed, **params), posts.texts, posts.labels, cv=_folds(k, seed), method="predict_proba"
-    )
-    classes = sorted(LABELS)
-    scores = score(posts.labels, proba[:, classes.index(LABELS[0])])
+def cross_validate(posts: Posts, k: int, *, seed: int = 0, progress: bool = False, **params) -> dict:
+    """Scores of out-of-fold predictions from K-fold CV on ``posts`` alone.
+
+    The same folds and fits as ``cross_val_predict``, one fold at a time, so a bar on
+    stderr (``progress``, when it is a terminal) can show the folds done and the time left.
+    """
+    from sklearn.base import clone
+
+    from .progress import StepProgress
+
+    template = build_pipeline(seed=seed, **params)
+    texts = np.asarray(posts.texts, dtype=object)
+    p = np.empty(len(posts))
+    bar = StepProgress(k, "cross-validating", progress)
+    try:
+        for train_idx, test_idx in _folds(k, seed).split(texts, posts.labels):
+            fitted = clone(template).fit(texts[train_idx].tolist(), posts.labels[train_idx])
+            p[test_idx] = p_broadcast(fitted, texts[test_idx].tolist())
+            bar.step()
+    finally:
+        bar.close()
+    scores = score(posts.labels, p)
     scores["folds"] = k
     return scores
 
@@ -101,17 +116,26 @@ def search(posts: Posts, *, k: int = 5, seed: int = 0, grid: dict | None = None)
 
 
 def train(
-    posts: Posts,
+    posts,
+    labels=None,
     *,
-    test: Posts | None = None,
+    test=None,
     cv: int = 0,
     do_search: bool = False,
     seed: int = 0,
     threshold: float = 0.5,
     params: dict | None = None,
     log=lambda message: None,
+    progress: bool = False,
 ) -> tuple[Pipeline, dict]:
-    """Fit the pipeline on ``posts``; score it on ``test`` if given. Returns (pipeline, model card)."""
+    """Fit the pipeline on ``posts``; score it on ``test`` if given. Returns (pipeline, model card).
+
+    ``posts`` is :class:`~smclass.data.Posts` (from :func:`smclass.load_posts`) or a list of
+    texts with ``labels`` beside it; ``test`` likewise, or a ``(texts, labels)`` pair.
+    """
+    posts = as_posts(posts, labels)
+    if test is not None and not isinstance(test, Posts):
+        test = as_posts(*test)
     check_trainable(posts, folds=max(cv, 5 if do_search else 0))
     started = time.perf_counter()
     params = dict(params or {})
@@ -124,7 +148,7 @@ def train(
                           "best_params": _jsonable(best), "best_cv_macro_f1": best_score}
     if cv:
         log(f"cross-validating ({cv} folds) on {len(posts)} training posts")
-        card["cv"] = cross_validate(posts, cv, seed=seed, **params)
+        card["cv"] = cross_validate(posts, cv, seed=seed, progress=progress, **params)
     log(f"training on {len(posts)} posts")
     pipeline = build_pipeline(seed=seed, **params)
     pipeline.fit(posts.texts, posts.labels)

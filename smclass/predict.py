@@ -25,6 +25,8 @@ _BLANK = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + INVISIBLE
 TRUNCATED_NOTE = f"text truncated to {MAX_POST_CHARS:,} characters for scoring"
 
 DEFAULT_MODEL = Path("models") / "smclass.joblib"
+# the default model shipped in the package: pickle-free weights and card (rebuild: python -m smclass.shipped)
+PACKAGED_MODEL = Path(__file__).resolve().parent / "model_data" / "smclass.npz"
 
 
 @dataclass(frozen=True)
@@ -41,13 +43,15 @@ class Prediction:
 
 
 def default_model_path() -> Path:
-    """$SMCLASS_MODEL, else models/smclass.joblib here, else the one beside the package."""
+    """$SMCLASS_MODEL, else models/smclass.joblib here, else the one beside the package, else the shipped one."""
     if os.environ.get("SMCLASS_MODEL"):
         return Path(os.environ["SMCLASS_MODEL"])
     if DEFAULT_MODEL.is_file():
         return DEFAULT_MODEL
     beside = Path(__file__).resolve().parent.parent / DEFAULT_MODEL
-    return beside if beside.is_file() else DEFAULT_MODEL
+    if beside.is_file():
+        return beside
+    return PACKAGED_MODEL if PACKAGED_MODEL.is_file() else DEFAULT_MODEL
 
 
 def unusable_reason(text) -> str | None:

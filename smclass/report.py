@@ -29,16 +29,18 @@ import io
 import itertools
 import math
 import re
-import sys
 from pathlib import Path
 
 from . import __version__
 from .errors import DataError, UsageError
+from .progress import InputProgress
 
 # smclass.data.LABELS, spelled out so that building the CLI parser does not import numpy.
 LABELS = BROADCAST, CONVERSATIONAL = ("broadcast", "conversational")
-PERIODS = ("auto", "week", "month")
-WEEKLY_UNDER_DAYS = 70  # "auto" shows weeks when the dated posts span less than ~10 weeks
+PERIODS = ("auto", "week", "month", "quarter", "year")
+MIN_PERIOD_POSTS = 10   # "auto" picks the finest period with at least this many posts per period on average,
+MAX_PERIODS = 60        # and at most this many periods; the trend compares only periods this full
+UNSURE = 0.15           # "least sure" lists only posts with p_broadcast within this of 0.5
 EXAMPLES = 6            # posts shown in each of the uncertain / typical lists
 MAX_GROUP_ROWS = 15     # rows per group table before the rest is folded into "other"
 CHUNK = 5_000
@@ -154,19 +156,21 @@ class _Tally:
                 self.groups[dim][(str(value), label)] += 1
         seq = next(self._seq)
         item = (text, p, label, day, where, ident, groups.get("platform"), groups.get("account"))
-        if math.isfinite(p):
-            self._keep("uncertain", -abs(p - 0.5), seq, item)
-            if label == BROADCAST:
+        if math.isfinite(p):  # each post goes to one list: unsure, or typical of its label
+            if abs(p - 0.5) <= UNSURE:
+                self._keep("uncertain", -abs(p - 0.5), seq, item)
+            elif label == BROADCAST:
                 self._keep(BROADCAST, p, seq, item)
             else:
                 self._keep(CONVERSATIONAL, -p, seq, item)
 
     def _keep(self, name: str, key: float, seq: int, item) -> None:
-        """Keep the ``pool`` best distinct texts (a text posted many times takes one place)."""
+        """Keep the ``pool`` best distinct texts (a text posted many times, or near-identical
+        copies of it, take one place)."""
         heap, seen = self._heaps[name], self._seen[name]
         if len(heap) >= self.pool and (key, -seq) <= heap[0][:2]:
             return
-        norm = " ".join(item[0].casefold().split())
+        norm = near_duplicate_key(item[0])
         if norm in seen:
             return
         seen.add(norm)
@@ -175,10 +179,15 @@ class _Tally:
         else:
             seen.discard(heapq.heapreplace(heap, (key, -seq, norm, item))[2])
 
-    def examples(self, name: str, k: int) -> list[dict]:
-        """The ``k`` best distinct posts of one list (best first; duplicates of a text shown once)."""
+    def examples(self, name: str, k: int, shown: set | None = None) -> list[dict]:
+        """The ``k`` best distinct posts of one list (best first; near-duplicates of a text shown once,
+        and none already in ``shown``, the keys of the lists built before it, which this extends)."""
         out = []
-        for _, _, _, (text, p, label, day, where, ident, platform, account) in sorted(self._heaps[name], reverse=True):
+        shown = set() if shown is None else shown
+        for _, _, key, (text, p, label, day, where, ident, platform, account) in sorted(self._heaps[name], reverse=True):
+            if key in shown:
+                continue
+            shown.add(key)
             out.append({"text": text, "p_broadcast": round(float(p), 4), "label": label,
                         "date": day.isoformat() if day else None, "where": where, "id": ident,
                         "platform": platform, "account": account})
@@ -187,11 +196,34 @@ class _Tally:
         return out
 
 
+_VARYING = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+|\S+@\S+")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def near_duplicate_key(text: str) -> str:
+    """What is left of a post without its links, @mentions, #tags, numbers, emoji, punctuation and case:
+    posts that differ only in those are near-identical (the same promo with another link or price).
+
+    >>> near_duplicate_key("SALE: 20% off 👉 https://x.co/a @ana") == near_duplicate_key("Sale - 30% off! https://x.co/b")
+    True
+    """
+    words = _WORD.findall(_VARYING.sub(" ", text).casefold())
+    return " ".join(words) or " ".join(text.casefold().split())
+
+
 def _input_name(name: str) -> str:
     return "stdin" if name == "-" else Path(name).name
 
 
-def _read_inputs(inputs, tally: _Tally, *, predictor_factory, read_kwargs: dict, threshold) -> dict:
+def _ticking(posts, tally: _Tally, bar, every: int = 1_000):
+    """The posts unchanged, telling the progress bar how many are done every ``every`` posts."""
+    for i, post in enumerate(posts, start=1):
+        if i % every == 0:
+            bar.update(tally.read)
+        yield post
+
+
+def _read_inputs(inputs, tally: _Tally, *, predictor_factory, read_kwargs: dict, threshold, bar=None) -> dict:
     """Feed every post of every input to ``tally``; say which inputs were predicted and which were read."""
     from .exports import read_posts
 
@@ -205,6 +237,8 @@ def _read_inputs(inputs, tally: _Tally, *, predictor_factory, read_kwargs: dict,
         stream = iter(read_posts(name, **read_kwargs))
         head = list(itertools.islice(stream, 50))
         posts = itertools.chain(head, stream)
+        if bar is not None:
+            posts = _ticking(posts, tally, bar)
         label = _input_name(name)
         if _is_predictions(head):
             kinds["predictions_files"].append(label)
@@ -265,26 +299,65 @@ def _take_predictions(posts, tally: _Tally, source: str | None, threshold) -> No
 # --------------------------------------------------------------------------- #
 
 def _period_start(day: dt.date, period: str) -> dt.date:
-    return day.replace(day=1) if period == "month" else day - dt.timedelta(days=day.weekday())
+    if period == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    if period == "quarter":
+        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return dt.date(day.year, 1, 1)
 
 
 def _next_period(start: dt.date, period: str) -> dt.date:
     if period == "week":
         return start + dt.timedelta(days=7)
-    return dt.date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    if period == "year":
+        return dt.date(start.year + 1, 1, 1)
+    months = 3 if period == "quarter" else 1
+    month = start.month - 1 + months
+    return dt.date(start.year + month // 12, month % 12 + 1, 1)
 
 
 def _period_label(start: dt.date, period: str) -> str:
     if period == "month":
         return start.strftime("%b %Y")
+    if period == "quarter":
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    if period == "year":
+        return str(start.year)
     return f"week of {start.day} {start.strftime('%b %Y')}"
 
 
 def _period_key(start: dt.date, period: str) -> str:
     if period == "month":
         return start.strftime("%Y-%m")
+    if period == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    if period == "year":
+        return str(start.year)
     year, week, _ = start.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def _count_periods(first: dt.date, last: dt.date, period: str) -> int:
+    if period == "week":
+        return (_period_start(last, "week") - _period_start(first, "week")).days // 7 + 1
+    months = (last.year - first.year) * 12 + last.month - first.month
+    if period == "month":
+        return months + 1
+    if period == "quarter":
+        return (last.year - first.year) * 4 + (last.month - 1) // 3 - (first.month - 1) // 3 + 1
+    return last.year - first.year + 1
+
+
+def choose_period(dates: list[dt.date], posts: int) -> str:
+    """The finest of week, month, quarter and year with at least MIN_PERIOD_POSTS posts per period on
+    average and no more than MAX_PERIODS periods, so a sparse account does not zig-zag 0 %/100 %."""
+    for period in ("week", "month", "quarter"):
+        n = _count_periods(dates[0], dates[-1], period)
+        if n <= MAX_PERIODS and posts / n >= MIN_PERIOD_POSTS:
+            return period
+    return "year"
 
 
 def _periods(days: collections.Counter, period: str) -> tuple[str, list[dict]]:
@@ -293,7 +366,7 @@ def _periods(days: collections.Counter, period: str) -> tuple[str, list[dict]]:
     if not dates:
         return ("month" if period == "auto" else period), []
     if period == "auto":
-        period = "week" if (dates[-1] - dates[0]).days < WEEKLY_UNDER_DAYS else "month"
+        period = choose_period(dates, sum(days.values()))
     buckets: dict[dt.date, collections.Counter] = collections.defaultdict(collections.Counter)
     for (day, label), n in days.items():
         buckets[_period_start(day, period)][label] += n
@@ -327,19 +400,28 @@ def _group_rows(counter: collections.Counter) -> list[dict]:
 
 
 def _trend(rows: list[dict], period: str) -> str | None:
-    """One sentence: the latest period against everything before it."""
-    filled = [r for r in rows if r["posts"]]
-    if len(filled) < 2:
+    """One sentence: the latest period with enough posts against the earlier ones with enough posts.
+
+    A period with fewer than MIN_PERIOD_POSTS posts is never compared: one post makes 0 % or 100 %.
+    """
+    full = [r for r in rows if r["posts"] >= MIN_PERIOD_POSTS]
+    if len(full) < 2:
         return None
-    last = filled[-1]
-    before_b = sum(r[BROADCAST] for r in filled[:-1])
-    before_n = sum(r["posts"] for r in filled[:-1])
+    last = full[-1]
+    before_b = sum(r[BROADCAST] for r in full[:-1])
+    before_n = sum(r["posts"] for r in full[:-1])
     then, now = before_b / before_n, last["broadcast_share"]
     points = round((now - then) * 100)
     direction = "about the same as" if points == 0 else f"{'up' if points > 0 else 'down'} {abs(points)} points on"
-    name = last["label"] if period == "month" else last["label"].replace("week of", "the week of")
-    return (f"In the latest {period} ({name}, {_n(last['posts'], 'post')}) {now:.0%} of posts were broadcast, "
-            f"{direction} the earlier {period}s ({then:.0%} across {_n(before_n, 'post')}).")
+    name = last["label"].replace("week of", "the week of")
+    newest = rows[-1] is last or all(r["posts"] == 0 for r in rows[rows.index(last) + 1:])
+    latest = f"the latest {period}" if newest else f"the latest {period} with {MIN_PERIOD_POSTS} or more posts"
+    skipped = len([r for r in rows if 0 < r["posts"] < MIN_PERIOD_POSTS])
+    note = (f" {_n(skipped, period)} with fewer than {MIN_PERIOD_POSTS} posts {'is' if skipped == 1 else 'are'} "
+            "left out of this comparison." if skipped else "")
+    earlier = f"the {'earlier ' + period if len(full) == 2 else _n(len(full) - 1, 'earlier ' + period)}"
+    return (f"In {latest} ({name}, {_n(last['posts'], 'post')}) {now:.0%} of posts were broadcast, "
+            f"{direction} {earlier} ({then:.0%} across {_n(before_n, 'post')}).{note}")
 
 
 def _n(count: int, noun: str) -> str:
@@ -361,11 +443,17 @@ def _style_axes(ax) -> None:
 
 
 def _tick_labels(rows: list[dict], period: str) -> list[str]:
+    """Labels of the ticks shown; the first and every one where the year changes carry the year."""
     labels, year = [], None
     for row in rows:
         start = dt.date.fromisoformat(row["start"])
+        if period == "year":
+            labels.append(str(start.year))
+            continue
         if period == "month":
             text = start.strftime("%b")
+        elif period == "quarter":
+            text = f"Q{(start.month - 1) // 3 + 1}"
         else:
             text = f"{start.day} {start.strftime('%b')}"
         if start.year != year:
@@ -431,7 +519,7 @@ def _render_chart(rows: list[dict], period: str, overall_share: float | None, *,
     if n >= 8:  # a moving average makes the direction readable through week-to-week noise
         from matplotlib.patheffects import withStroke
 
-        window = 4 if period == "week" else 3
+        window = {"week": 4, "month": 3}.get(period, 2)
         moving = []
         for i in range(n):
             recent = rows[max(0, i - window + 1): i + 1]
@@ -458,8 +546,7 @@ def _render_chart(rows: list[dict], period: str, overall_share: float | None, *,
             if t:
                 low.text(xi, t + peak * 0.04, f"{t:,}", ha="center", va="bottom", fontsize=8.5, color=MUTED)
     step = max(1, math.ceil(n / 16))
-    ticks = _tick_labels(rows, period)
-    low.set_xticks(x[::step], ticks[::step])
+    low.set_xticks(x[::step], _tick_labels(rows[::step], period))
     pad = max(0.0, (6 - n) / 2)  # a lone week should not fill the whole width
     low.set_xlim(-0.6 - pad, n - 0.4 + pad)
 
@@ -736,7 +823,10 @@ def render_html(summary: dict, chart_png: bytes, *, title: str, model_line: str)
         '<section id="judge"><h2>Can you trust the labels?</h2>'
         '<p class="lede">p is the model\'s probability that a post is broadcast: near 0 conversational, near 1 '
         'broadcast, near 0.5 unsure. Read a few and judge for yourself.</p>'
-        '<h3>Least sure: p nearest 0.5</h3>' + _post_list(ex["uncertain"], "uncertain", "uncertain", grid=True)
+        f'<h3>Least sure: p nearest 0.5 (between {0.5 - UNSURE:.2f} and {0.5 + UNSURE:.2f})</h3>'
+        + (_post_list(ex["uncertain"], "uncertain", "uncertain", grid=True) if ex["uncertain"] else
+           f'<p class="note" id="uncertain">None: the model was sure of every post (p below {0.5 - UNSURE:.2f} '
+           f'or above {0.5 + UNSURE:.2f}).</p>')
         + '<div class="cols"><div><h3><span class="key" style="background:var(--b)"></span>Most typical broadcast</h3>'
         + _post_list(ex[BROADCAST], "typical-broadcast", BROADCAST)
         + '</div><div><h3><span class="key" style="background:var(--c)"></span>Most typical conversational</h3>'
@@ -791,11 +881,13 @@ def build_report(
     period: str = "auto",
     title: str | None = None,
     examples: int = EXAMPLES,
+    progress: bool = True,
 ) -> dict:
     """Read ``inputs``, classify them (or take the labels of predictions files) and write the HTML report.
 
     Returns a summary dict: counts overall, per period and per group, the example
     posts, skip reasons, and the paths written. ``png`` also writes the chart alone.
+    ``progress`` draws a bar on stderr while reading, when stderr is a terminal.
     """
     from .writers import atomic_path, refuse_inputs_as_output, write_text
 
@@ -827,7 +919,12 @@ def build_report(
     read_kwargs = {"format": input_format, "text_column": text_column, "id_column": id_column, "encoding": encoding,
                    "date_column": date_column, "account_column": account_column, "dayfirst": dayfirst,
                    "sheet": sheet, "include_shares": include_shares}
-    kinds = _read_inputs(inputs, tally, predictor_factory=predictor_factory, read_kwargs=read_kwargs, threshold=threshold)
+    bar = InputProgress(inputs, progress, desc="reading")
+    try:
+        kinds = _read_inputs(inputs, tally, predictor_factory=predictor_factory, read_kwargs=read_kwargs,
+                             threshold=threshold, bar=bar)
+    finally:
+        bar.close()
     if tally.read == 0:
         raise DataError(f"{', '.join(_input_name(i) for i in inputs)}: no posts found.")
     classified = sum(tally.counts.values())
@@ -841,6 +938,7 @@ def build_report(
     share = tally.counts[BROADCAST] / classified
     summary = {
         "output": str(output),
+        "periods_csv": str(periods_csv_path(output)),
         "png": str(png) if png is not None else None,
         "inputs": [_input_name(i) for i in inputs],
         "predicted_inputs": kinds["predicted"],
@@ -857,11 +955,8 @@ def build_report(
         "periods": period_rows,
         "trend": _trend(period_rows, chosen),
         "groups": groups,
-        "examples": {
-            "uncertain": tally.examples("uncertain", examples),
-            BROADCAST: tally.examples(BROADCAST, examples),
-            CONVERSATIONAL: tally.examples(CONVERSATIONAL, examples),
-        },
+        "examples": {name: tally.examples(name, examples, shown)
+                     for shown in [set()] for name in ("uncertain", BROADCAST, CONVERSATIONAL)},
         "threshold": loaded["predictor"].threshold if loaded["predictor"] is not None and kinds["predicted"] else threshold,
         "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
@@ -874,67 +969,46 @@ def build_report(
                        model_line=_model_line(loaded["predictor"], kinds, threshold))
     with atomic_path(output) as tmp:
         write_text(tmp, page)          # a lone surrogate in a post becomes U+FFFD, never a crash
+    with atomic_path(summary["periods_csv"]) as tmp:
+        write_text(tmp, periods_csv(summary))
     if png is not None:
         with atomic_path(png) as tmp:
             Path(tmp).write_bytes(chart_png)
     return summary
 
 
+def periods_csv_path(output) -> Path:
+    """The per-period table's CSV, beside the HTML: report.html -> report.periods.csv."""
+    output = Path(output)
+    return output.with_name(output.stem + ".periods.csv")
+
+
+def periods_csv(summary: dict) -> str:
+    """The per-period table (and the undated posts) as CSV: what the page's table shows, for a spreadsheet."""
+    import csv
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["period", "label", "start", "posts", BROADCAST, CONVERSATIONAL, "broadcast_share"])
+    rows = list(summary["periods"])
+    if summary["undated"]:
+        rows.append(_row(collections.Counter(summary["undated_counts"]), key="undated", label="Undated", start=""))
+    for r in rows:
+        share = "" if r["broadcast_share"] is None else f"{r['broadcast_share']:.4f}"
+        writer.writerow([r["key"], r["label"], r["start"], r["posts"], r[BROADCAST], r[CONVERSATIONAL], share])
+    return buffer.getvalue()
+
+
 # --------------------------------------------------------------------------- #
-# The command
+# The closing line (the command itself lives in cli.py)
 # --------------------------------------------------------------------------- #
-
-def add_report_parser(sub, common) -> None:
-    from .batch import add_reader_options
-    from .cli import TRUST_HELP
-
-    parser = sub.add_parser(
-        "report", parents=[common], help="write an HTML report of the broadcast/conversational mix over time",
-        description="Classify every post of each INPUT (anything `smclass predict` reads, or a predictions file it "
-        "wrote, whose labels are used as they are) and write one self-contained HTML page: the mix overall, per "
-        "month or week and per account, platform or input, a chart, the posts the model was least sure about, "
-        "the most typical posts of each kind, and the posts left out.",
-    )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT")
-    parser.add_argument("--output", "-o", required=True, help="the HTML file to write")
-    parser.add_argument("--png", default=None, metavar="FILE", help="also write the chart alone as a PNG")
-    parser.add_argument("--model", "-m", default=None, help="model file (default: models/smclass.joblib)")
-    parser.add_argument("--trust", action="store_true", help=TRUST_HELP)
-    parser.add_argument("--text-column", default=None, help="column with the post text in generic files (default: text, or one clear candidate such as Message, Post, Caption)")
-    parser.add_argument("--id-column", default=None, help="column with the post id in generic files")
-    parser.add_argument("--input-format", default=None, help="force the input format instead of detecting it")
-    parser.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, or UTF-16 when it has a BOM)")
-    add_reader_options(parser)
-    parser.add_argument("--threshold", type=float, default=None,
-                        help="decision threshold on p_broadcast (default: the model card's; also re-labels predictions files)")
-    parser.add_argument("--period", choices=PERIODS, default="auto",
-                        help="time buckets: week, month, or auto (weeks when the posts span under ~10 weeks; default)")
-    parser.add_argument("--title", default=None, help="the report's title")
-    parser.add_argument("--examples", type=int, default=EXAMPLES, metavar="N",
-                        help=f"posts in each of the least-sure and most-typical lists (default {EXAMPLES})")
-    parser.set_defaults(func=cmd_report)
-
-
-def cmd_report(args) -> int:
-    from .batch import reader_options
-
-    summary = build_report(
-        args.inputs, args.output, png=args.png, model=args.model, trusted=args.trust,
-        text_column=args.text_column, id_column=args.id_column, input_format=args.input_format,
-        encoding=args.encoding, **reader_options(args), threshold=args.threshold, period=args.period, title=args.title,
-        examples=args.examples,
-    )
-    if not args.quiet:
-        print(summary_line(summary), file=sys.stderr)
-    return 0
-
 
 def summary_line(summary: dict) -> str:
     """The closing line of ``smclass report``."""
     skipped = sum(summary["skipped"].values())
     filled = [r for r in summary["periods"] if r["posts"]]
-    when = f" over {_n(len(summary['periods']), summary['period'])}" if filled else ""
+    when = f", by {summary['period']} ({_n(len(summary['periods']), 'period')})" if filled else ""
     undated = f", {summary['undated']:,} undated" if summary["undated"] else ""
-    wrote = summary["output"] + (f" and {summary['png']}" if summary.get("png") else "")
-    return (f"{summary['posts']:,} posts read, {summary['classified']:,} classified, {skipped:,} skipped{undated}; "
+    wrote = ", ".join([summary["output"], summary["periods_csv"]] + ([summary["png"]] if summary.get("png") else []))
+    return (f"{_n(summary['posts'], 'post')} read, {summary['classified']:,} classified, {skipped:,} skipped{undated}; "
             f"{summary['broadcast_share']:.1%} broadcast{when}; wrote {wrote}.")

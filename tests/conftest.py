@@ -81,11 +81,9 @@ def predictor(model_path):
 def run_cli(*args, stdin: str | None = None, cwd=None, env=None):
     """Run ``python -m smclass ARGS`` as a user would; return the CompletedProcess (text).
 
-    PYTHONPATH points at this checkout, so a run with another cwd still tests this code
-    (not whichever smclass the environment has installed in editable mode).
-    """
-    env = {**os.environ, **(env or {})}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    The package is this checkout's, whatever ``cwd`` is (PYTHONPATH points here)."""
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, "-m", "smclass", *map(str, args)],
         input=stdin, capture_output=True, text=True, encoding="utf-8", cwd=cwd, env=env, timeout=300,

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import ROOT, run_cli
 
-COMMANDS = ("train", "evaluate", "predict", "report")
+COMMANDS = ("train", "evaluate", "predict", "report", "info")
+# `smclass train` with no arguments (the README command) is run by test_model_data.py
 
 
 def test_help_lists_every_command():
@@ -54,17 +55,6 @@ def test_train_json_prints_the_card(tmp_path, small_train_file):
     result = run_cli("train", "--data", small_train_file, "--output", tmp_path / "m.joblib", "--json", "-q", "--cv", "0")
     card = json.loads(result.stdout)
     assert card["format"] == "smclass-model" and card["test_source"] == "a 20% stratified hold-out"
-
-
-def test_train_with_no_arguments_uses_the_shipped_corpus(tmp_path):
-    result = run_cli("train", "-q", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "Held-out test: the data's test split (921 posts)" in result.stdout
-    card = json.loads((tmp_path / "models" / "smclass.json").read_text())
-    assert card["training_data"]["rows"] == 3687 and card["test"]["macro_f1"] > 0.85
-    assert card["cv"]["folds"] == 5 and card["cv"]["n"] == 3687          # CV on the train split by default
-    assert "5-fold cross-validation on the training posts" in result.stdout
-    assert (tmp_path / "models" / "smclass.joblib").exists() and (tmp_path / "models" / "smclass.npz").exists()
 
 
 def test_train_reports_a_wrong_column_in_one_line(tmp_path):

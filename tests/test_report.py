@@ -33,6 +33,8 @@ EXPORTS = [
 ]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SCRIPT_POST = "<script>alert('x')</script> & \"quoted\" 😀 Sale now on!"
+WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo",
+         "lima", "mike", "november")  # distinct words: texts that differ only in numbers are near-duplicates
 PREDICTION_COLUMNS = ["id", "created_at", "platform", "text", "label", "p_broadcast", "note"]
 
 
@@ -96,7 +98,7 @@ def prediction_rows() -> list[dict]:
     for i, p in enumerate(p_values):
         month = 1 + i % 4
         rows.append({"id": f"p{i}", "created_at": f"2024-{month:02d}-{3 + i:02d}T10:00:00+00:00",
-                     "platform": "x" if i % 2 else "mastodon", "text": f"post number {i} with p {p}",
+                     "platform": "x" if i % 2 else "mastodon", "text": f"post {WORDS[i]} with p {p}",
                      "label": "broadcast" if p >= 0.5 else "conversational", "p_broadcast": p, "note": ""})
     rows.append({"id": "s1", "created_at": "2024-02-20T09:00:00+00:00", "platform": "x", "text": SCRIPT_POST,
                  "label": "broadcast", "p_broadcast": 0.995, "note": ""})
@@ -130,7 +132,7 @@ def predictions_report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("preds")
     source = write_predictions(folder / "predictions.csv", prediction_rows())
     out = folder / "report.html"
-    summary = build_report([source], out, model=folder / "no-such-model.joblib")
+    summary = build_report([source], out, model=folder / "no-such-model.joblib", period="month")
     return summary, out.read_text(encoding="utf-8")
 
 
@@ -224,7 +226,7 @@ def test_predictions_file_labels_are_used_without_a_model(predictions_report):
 
 def test_predictions_file_months(predictions_report):
     summary, page = predictions_report
-    assert summary["period"] == "month"  # January to April is longer than ten weeks
+    assert summary["period"] == "month"  # forced: "auto" would choose the year for 14 posts (see test_period_*)
     expected = collections.Counter()
     for r in prediction_rows():
         if r["label"] and r["created_at"]:
@@ -237,7 +239,7 @@ def test_predictions_file_months(predictions_report):
     for month in ("Jan 2024", "Feb 2024", "Mar 2024", "Apr 2024", "Undated"):
         assert f"<td>{month}</td>" in table
     assert "without a date" in element(page, "p", "undated")
-    assert summary["trend"] and "Apr 2024" in summary["trend"]
+    assert summary["trend"] is None  # 3 or 4 posts a month: too few to compare months
 
 
 def test_predictions_file_uncertain_and_typical_posts(predictions_report):
@@ -323,7 +325,7 @@ def test_errors_are_one_sentence(tmp_path, predictor):
     with pytest.raises(UsageError, match="does not exist"):
         build_report(EXPORTS[:1], tmp_path / "no" / "r.html", predictor=predictor)
     with pytest.raises(UsageError, match="--period"):
-        build_report(EXPORTS[:1], tmp_path / "r.html", predictor=predictor, period="year")
+        build_report(EXPORTS[:1], tmp_path / "r.html", predictor=predictor, period="fortnight")
     empty = tmp_path / "empty.csv"
     empty.write_text("id,text\n1,\n2,   \n", encoding="utf-8")
     with pytest.raises(DataError, match="None of the 2 posts has text"):
@@ -366,7 +368,7 @@ def test_cli_report_from_exports_and_from_their_predictions(tmp_path, model_path
 
 def test_cli_errors(tmp_path, model_path):
     done = run_cli("report", FIX / "x" / "tweets.js", "-m", model_path, "-o", tmp_path / "r.html", "--threshold", "2")
-    assert done.returncode == 1 and done.stderr.strip().startswith("Error: --threshold must be between 0 and 1")
+    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1] == "Error: --threshold must be between 0 and 1, not 2."
     done = run_cli("report", tmp_path / "nope.csv", "-m", model_path, "-o", tmp_path / "r.html")
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "does not exist" in done.stderr
     done = run_cli("report", FIX / "x" / "tweets.js", "-m", model_path)
@@ -423,3 +425,108 @@ def test_labels_match_the_model_labels():
     from smclass import data, report
 
     assert report.LABELS == data.LABELS
+
+
+# --------------------------------------------------------------------------- #
+# Honest headlines, density-chosen periods, unsure posts, near-duplicates, the CSV
+# --------------------------------------------------------------------------- #
+
+def dated_rows(spec) -> list[dict]:
+    """Predictions rows from (date, p_broadcast, text) triples."""
+    return [{"id": f"d{i}", "created_at": f"{day}T10:00:00+00:00", "platform": "x", "text": text,
+             "label": "broadcast" if p >= 0.5 else "conversational", "p_broadcast": p, "note": ""}
+            for i, (day, p, text) in enumerate(spec)]
+
+
+def distinct_text(i: int) -> str:
+    return " ".join(WORDS[int(d)] for d in str(i)) + " and more words"
+
+
+def test_the_trend_never_rests_on_a_tiny_period(tmp_path):
+    spec = [(f"2024-01-{1 + i % 28:02d}", 0.9 if i < 6 else 0.1, distinct_text(i)) for i in range(30)]      # 20 %
+    spec += [(f"2024-02-{1 + i % 28:02d}", 0.9 if i < 15 else 0.1, distinct_text(100 + i)) for i in range(30)]  # 50 %
+    spec += [("2024-03-05", 0.95, "the one post of march")]                                                  # 1 post
+    summary = build_report([write_predictions(tmp_path / "p.csv", dated_rows(spec))], tmp_path / "r.html", period="month")
+    trend = summary["trend"]
+    assert trend.startswith("In the latest month with 10 or more posts (Feb 2024, 30 posts) 50% of posts were broadcast, "
+                            "up 30 points on the earlier month (20% across 30 posts).")
+    assert trend.endswith("1 month with fewer than 10 posts is left out of this comparison.")
+    assert "Mar 2024" not in trend and "100%" not in trend
+    one_month = build_report([write_predictions(tmp_path / "q.csv", dated_rows(spec[:30] + spec[-1:]))],
+                             tmp_path / "q.html", period="month")
+    assert one_month["trend"] is None   # only one month has enough posts: nothing to compare
+
+
+@pytest.mark.parametrize("days, posts, expected", [
+    (70, 200, "week"),        # 11 weeks, 18 posts a week
+    (730, 5000, "month"),     # 105 weeks is too many bars; 25 months of 200
+    (240, 30, "quarter"),     # 8 months of under 4 posts; 3 quarters of 10
+    (1000, 40, "year"),       # 40 posts over nearly three years
+])
+def test_auto_period_follows_the_density_of_posts(tmp_path, days, posts, expected):
+    start = dt.date(2022, 1, 3)
+    spec = [((start + dt.timedelta(days=round(i * days / (posts - 1)))).isoformat(), 0.9 if i % 3 else 0.1,
+             distinct_text(i)) for i in range(posts)]
+    summary = build_report([write_predictions(tmp_path / "p.csv", dated_rows(spec))], tmp_path / "r.html")
+    assert summary["period"] == expected
+    assert sum(r["posts"] for r in summary["periods"]) == posts
+    if expected == "quarter":
+        assert [r["label"] for r in summary["periods"]] == ["Q1 2022", "Q2 2022", "Q3 2022"]
+    if expected == "year":
+        assert [r["key"] for r in summary["periods"]] == ["2022", "2023", "2024"]
+
+
+def test_every_shown_tick_says_its_year_where_the_year_changes():
+    from smclass.report import _periods, _tick_labels
+
+    days = collections.Counter({(dt.date(2022, 1, 1) + dt.timedelta(days=30 * i), "broadcast"): 1 for i in range(36)})
+    _, rows = _periods(days, "month")
+    step = 3                                                          # as the chart thins 36 months
+    labels = _tick_labels(rows[::step], "month")
+    years = [label.split("\n")[1] for label in labels if "\n" in label]
+    assert years == ["2022", "2023", "2024"] and labels[0].endswith("\n2022")
+
+
+def test_least_sure_lists_only_unsure_posts_and_no_post_twice(tmp_path):
+    sure = [("2024-01-02", 0.97, "Big spring sale, everything must go"), ("2024-01-03", 0.03, "thanks so much ana")]
+    summary = build_report([write_predictions(tmp_path / "p.csv", dated_rows(sure))], tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert summary["examples"]["uncertain"] == []
+    assert "None: the model was sure of every post" in element(page, "p", "uncertain")
+    # the same promo, near-identical, once unsure and four times sure: shown once in all
+    mixed = sure + [("2024-01-04", 0.6, "Spring SALE 20% off https://shop.example/a 🎉")] + \
+        [(f"2024-01-{5 + i:02d}", 0.9, f"spring sale {30 + i}% OFF!! https://shop.example/{i}") for i in range(4)]
+    summary = build_report([write_predictions(tmp_path / "m.csv", dated_rows(mixed))], tmp_path / "m.html")
+    shown = [e["text"] for name in ("uncertain", "broadcast", "conversational") for e in summary["examples"][name]]
+    assert all(abs(e["p_broadcast"] - 0.5) <= 0.15 for e in summary["examples"]["uncertain"])
+    assert sum("spring sale" in t.lower() and "%" in t for t in shown) == 1
+    assert len(shown) == len(set(shown)) == 3
+
+
+def test_near_duplicates_are_collapsed_in_the_typical_lists(tmp_path):
+    promos = [(f"2024-02-{1 + i:02d}", 0.99 - i / 1000, f"🔥 FLASH SALE: {10 + i}% off with code SAVE{i}! "
+               f"https://shop.example/p/{i} @friend{i} #sale") for i in range(20)]
+    others = [(f"2024-02-{1 + i:02d}", 0.8, f"new {w} collection is live") for i, w in enumerate(WORDS[:5])]
+    summary = build_report([write_predictions(tmp_path / "p.csv", dated_rows(promos + others))], tmp_path / "r.html",
+                           examples=6)
+    typical = [e["text"] for e in summary["examples"]["broadcast"]]
+    assert sum("FLASH SALE" in t for t in typical) == 1 and len(typical) == 6
+    assert summary["broadcast"] == 25   # collapsed on the page, all counted
+
+
+def test_the_per_period_table_is_written_as_csv_beside_the_html(tmp_path):
+    source = write_predictions(tmp_path / "predictions.csv", prediction_rows())
+    (tmp_path / "out").mkdir()
+    done = run_cli("report", source, "-o", tmp_path / "out" / "mix.html", "--period", "month")
+    assert done.returncode == 0, done.stderr
+    table = tmp_path / "out" / "mix.periods.csv"
+    assert f"wrote {tmp_path / 'out' / 'mix.html'}, {table}." in done.stderr
+    rows = list(csv.DictReader(table.open(encoding="utf-8")))
+    assert [r["period"] for r in rows] == ["2024-01", "2024-02", "2024-03", "2024-04", "undated"]
+    assert rows[0]["label"] == "Jan 2024" and rows[-1]["label"] == "Undated"
+    kept = [r for r in prediction_rows() if r["label"]]
+    assert sum(int(r["posts"]) for r in rows) == len(kept)
+    for r in rows[:-1]:
+        month = [k for k in kept if k["created_at"].startswith(r["period"])]
+        assert int(r["broadcast"]) == sum(k["label"] == "broadcast" for k in month)
+        assert float(r["broadcast_share"]) == pytest.approx(int(r["broadcast"]) / len(month), abs=1e-4)
