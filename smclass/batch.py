@@ -241,10 +241,15 @@ def add_predict_parser(sub, common) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=1, help="worker processes for classification (default 1)")
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK, help=f"posts per chunk (default {DEFAULT_CHUNK:,})")
     parser.add_argument("--trust", action="store_true", help=TRUST_HELP)
+    from .distributed import add_dask_options
+    add_dask_options(parser)
     parser.set_defaults(func=cmd_predict)
 
 
 def cmd_predict(args) -> int:
+    if args.engine == "dask":
+        from .distributed import cmd_predict_dask
+        return cmd_predict_dask(args)
     keep = tuple(c.strip() for c in args.keep_columns.split(",") if c.strip())
     if args.chunk_size < 1:
         raise UsageError("--chunk-size must be at least 1.")
