@@ -32,7 +32,7 @@ RESULT_COLUMNS = ("label", "p_broadcast", "note")
 READER_NOTE = "_smclass_note"             # notes from the readers (malformed rows), consumed by the classifier
 DEFAULT_PARTITION_ROWS = 100_000          # Parquet: rows per partition (row groups are split or merged)
 DEFAULT_BLOCKSIZE = 16 * 2**20            # CSV/JSONL: bytes per partition (about 100,000 posts)
-CONNECT_TIMEOUT = 5                       # seconds to reach a --scheduler
+CONNECT_TIMEOUT = 3                       # seconds to reach a --scheduler
 SUCCESS = "_SUCCESS"
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _OUTPUT_FORMATS = ("parquet", "csv", "jsonl")
@@ -137,14 +137,14 @@ def _result_meta(meta, text_column: str):
 
 
 def predict_dataframe(ddf, text_column: str = "text", *, model=None, predictor=None,
-                      threshold: float | None = None, trusted: bool = False, client=None):
+                      threshold: float | None = None, trusted: bool = False):
     """``ddf`` with ``label``, ``p_broadcast`` and ``note`` added (lazily), one row per input row.
 
     Rows without usable text keep their row with an empty label, NaN
     ``p_broadcast`` and a ``note``. Input columns named like the results are
-    kept as ``input_label`` and so on. The model is shipped once: scattered to
-    every worker of ``client`` (default: the current distributed client, if
-    any), else as one shared task of the graph.
+    kept as ``input_label`` and so on. The model is shipped once, as one key
+    of the graph (its weights as numpy arrays and the card); compute the
+    result with any Dask scheduler (a distributed ``Client`` when one is open).
     """
     dd, _ = require_dask()
     from .predict import Predictor
@@ -159,22 +159,12 @@ def predict_dataframe(ddf, text_column: str = "text", *, model=None, predictor=N
     payload = model_payload(predictor)
     import dask
 
-    client = client or _current_client()
-    if client is not None:          # on every worker now; tasks depend on its key
-        shipped = dask.delayed(client.scatter(payload, broadcast=True, hash=False))
-    else:                           # one task of the graph, computed once
-        shipped = dask.delayed(payload, pure=False)
+    # One key of the graph holds the weights: sent to the scheduler once, copied to each worker
+    # that runs a partition, and recomputable, so losing a worker loses nothing. (Scattered data
+    # cannot be rebuilt: a test that kills a worker failed with it.)
+    shipped = dask.delayed(payload, pure=False, name=f"smclass-model-{payload['token']}")
     return ddf.map_partitions(classify_partition, shipped, text_column,
                               meta=_result_meta(ddf._meta, text_column), align_dataframes=False)
-
-
-def _current_client():
-    try:
-        from distributed import default_client
-
-        return default_client()
-    except (ImportError, ValueError):
-        return None
 
 
 # --------------------------------------------------------------------------- #
@@ -618,7 +608,7 @@ def predict_dataset(
     client, cluster = connect(scheduler, workers, connect_timeout)
     try:
         out_fs.makedirs(temp, exist_ok=True)
-        result = predict_dataframe(ddf, text_column, predictor=predictor, client=client)
+        result = predict_dataframe(ddf, text_column, predictor=predictor)
         counts = result.map_partitions(_write_partition, out_fs, temp, fmt, meta=_counts_meta(),
                                        align_dataframes=False)
         table = _compute(client, counts)
