@@ -674,6 +674,11 @@ def _compute(client, collection):
                         f"more often than the scheduler retries it; see the workers' logs (out of memory?).") from None
     except OSError as exc:
         raise DataError(f"lost the connection to the Dask scheduler during the run ({exc}).") from None
+    except RuntimeError as exc:
+        if "deserializ" not in str(exc):
+            raise
+        raise UsageError("the Dask scheduler or its workers cannot load this version of smclass; install the same "
+                         "smclass (pip install \"smclass[dask]\") on the scheduler and on every worker.") from None
 
 
 def connect(scheduler: str | None, workers: int | None, timeout: float = CONNECT_TIMEOUT):
