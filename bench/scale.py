@@ -140,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.loop):
             command = [py, "-m", "smclass", "predict", str(small), "--model", str(tmp / "m.joblib"), "--quiet",
                        "--jobs", "2", "--output", str(tmp / "loop.parquet")]
+            (tmp / "loop.parquet").unlink(missing_ok=True)
             loop.append(measure(command, REPO, tmp / "stderr.txt", timeout=120))
+            loop[-1]["wrote_output"] = (tmp / "loop.parquet").is_file()
             print(f"[scale] loop {i + 1}/{args.loop}: {loop[-1]['seconds']:.1f}s rc={loop[-1]['returncode']}",
                   file=sys.stderr, flush=True)
     section = render(results, loop, args, size, env_note)
@@ -173,11 +175,13 @@ def render(results, loop, args, size, env_note) -> str:
                      f"{r['processes']} | {mb(r['tree_rss'])} | {mb(r['tree_pss'])} | {mb(r['max_rss'])} |")
     ok = sum(1 for r in loop if r["returncode"] == 0)
     hung = sum(1 for r in loop if r["hung"])
+    hung_after = sum(1 for r in loop if r["hung"] and r.get("wrote_output"))
     times = sorted(r["seconds"] for r in loop) or [0]
     lines += [
         "",
-        f"No hang after success: `--jobs 2` on {args.loop_rows:,} posts, {len(loop)} times in a row, each with a "
-        f"120 s limit: {ok} exited 0, {hung} hung, {len(loop) - ok - hung} failed otherwise; "
+        f"Hang check: `--jobs 2` on {args.loop_rows:,} posts, {len(loop)} times in a row, each killed after "
+        f"120 s: {ok} exited 0, {hung} hung ({hung_after} of them after writing their output), "
+        f"{len(loop) - ok - hung} failed otherwise; "
         f"{times[0]:.1f}–{times[-1]:.1f} s each (median {times[len(times) // 2]:.1f} s).",
         "",
         "Dask's time includes starting the LocalCluster (scheduler, 2 nannies, 2 workers); on a real cluster that "

@@ -517,6 +517,9 @@ def _write_partition(df, fs, folder: str, fmt: str, partition_info=None):
         import pyarrow.parquet as pq
 
         table = pa.Table.from_pandas(df, preserve_index=False)
+        for i, column in enumerate(table.schema):     # an all-empty column of a partition is still text
+            if pa.types.is_null(column.type):
+                table = table.set_column(i, column.name, table.column(i).cast(pa.string()))
         with fs.open(path, "wb") as fh:
             pq.write_table(table, fh)
         with fs.open(path, "rb") as fh:     # count what is on disk, not what we meant to write

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 from distributed import Client, LocalCluster
 
-from smclass.distributed import INSTALL_HINT, SUCCESS, predict_dataframe, predict_dataset
+from smclass.distributed import INSTALL_HINT, SUCCESS, model_payload, predict_dataframe, predict_dataset
 from smclass.errors import UsageError
 
 from conftest import run_cli
@@ -84,8 +84,8 @@ def _local(input_path: str, model_path, tmp_path) -> pd.DataFrame:
 
 def _read_output(folder: Path, fmt: str = "parquet") -> pd.DataFrame:
     parts = sorted(folder.glob(f"part-*.{fmt}"))
-    if fmt == "parquet":
-        return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    if fmt == "parquet":          # the folder as one dataset, as users read it: part files agree on types
+        return pd.read_parquet(folder)
     if fmt == "csv":
         return pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in parts], ignore_index=True)
     return pd.concat([pd.read_json(p, lines=True, dtype=False) for p in parts], ignore_index=True)
@@ -145,6 +145,28 @@ def test_predict_dataframe_adds_label_p_broadcast_and_note(cluster, predictor, p
     assert _labels(got["label"]) == _labels(labels)
     assert _probabilities(got["p_broadcast"]) == _probabilities(p.round(6))
     assert _labels(got["note"])[7] == "text is empty" and _labels(got["note"])[11] == "text is empty"
+
+
+def test_the_model_travels_as_plain_arrays_not_a_pickle(predictor):
+    import numpy as np
+
+    payload = model_payload(predictor)
+    assert sorted(payload) == ["card", "coef", "idf", "settings", "threshold", "token"]
+    assert isinstance(payload["idf"], np.ndarray) and isinstance(payload["coef"], np.ndarray)
+    json.dumps({k: v for k, v in payload.items() if k not in ("idf", "coef")})      # the rest is plain JSON data
+
+
+def test_a_partition_with_no_text_at_all_still_writes_a_readable_dataset(posts, cluster, predictor, tmp_path):
+    _, address = cluster
+    frame = posts.copy()
+    frame.loc[:9, "text"] = None
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), source)
+    summary = predict_dataset([str(source)], str(tmp_path / "out"), predictor=predictor, scheduler=address,
+                              partition_rows=10)
+    assert summary.files == N_POSTS // 10 and summary.skipped["text is empty"] == 11
+    got = pd.read_parquet(tmp_path / "out")
+    assert len(got) == N_POSTS and got["label"].iloc[:10].isna().all() and got["label"].iloc[12:].notna().all()
 
 
 def test_missing_text_column_is_one_sentence(datasets, model_path, tmp_path):
