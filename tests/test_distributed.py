@@ -22,8 +22,8 @@ import pyarrow.parquet as pq
 import pytest
 from distributed import Client, LocalCluster
 
-from smclass.distributed import INSTALL_HINT, SUCCESS, model_payload, predict_dataframe, predict_dataset
-from smclass.errors import UsageError
+from smclass.distributed import INSTALL_HINT, SUCCESS, _compute, model_payload, predict_dataframe, predict_dataset
+from smclass.errors import DataError, UsageError
 
 from conftest import run_cli
 
@@ -34,6 +34,7 @@ N_POSTS = 180
 def cluster():
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                       silence_logs=50) as local, Client(local) as client:
+        client.local_cluster = local
         yield client, local.scheduler_address
 
 
@@ -252,6 +253,25 @@ def test_a_worker_killed_mid_run_is_retried_and_no_row_is_lost(cluster, predicto
     assert _labels(got["label"]) == _labels(labels)
     assert _probabilities(got["p_broadcast"]) == _probabilities(p.round(6))
     client.wait_for_workers(2, timeout=60)     # the nanny brought the worker back
+
+
+def test_a_task_that_keeps_killing_workers_fails_the_run_in_one_sentence(cluster, posts):
+    """Past the scheduler's allowed failures (default 3; 0 here) Dask gives up: one sentence, no traceback."""
+    client, _ = cluster
+    scheduler = client.local_cluster.scheduler
+    allowed, scheduler.allowed_failures = scheduler.allowed_failures, 0
+    try:
+        ddf = dd.from_map(_die, [posts.iloc[:5]], meta=posts.iloc[:0], enforce_metadata=False)
+        with pytest.raises(DataError, match=r"^Dask workers died while running a task .*, more often than the "
+                                            r"scheduler retries it; see the workers' logs \(out of memory\?\)\.$"):
+            _compute(client, ddf)
+    finally:
+        scheduler.allowed_failures = allowed
+        client.wait_for_workers(2, timeout=60)
+
+
+def _die(frame):
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _wait_then_return(frame, release: str):
