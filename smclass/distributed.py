@@ -680,7 +680,7 @@ def _compute(client, collection):
     except RuntimeError as exc:
         if "deserializ" not in str(exc):
             raise
-        raise UsageError("the Dask scheduler or its workers cannot load this version of smclass; install the same "
+        raise UsageError("The Dask scheduler or its workers cannot load this version of smclass; install the same "
                          "smclass (pip install \"smclass[dask]\") on the scheduler and on every worker.") from None
 
 
