@@ -191,6 +191,7 @@ def add_predict_parser(sub, common) -> None:
     parser.add_argument("--text-column", default=None, help=TEXT_COLUMN_HELP)
     parser.add_argument("--id-column", default=None, help="column with the post id in generic files")
     add_reader_options(parser)
+    add_dask_options(parser)
     parser.add_argument("--keep-columns", default="", help="comma-separated input columns to copy to the output")
     parser.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, or UTF-16 when it has a BOM)")
     parser.add_argument("--threshold", type=float, default=None, help="decision threshold on p_broadcast (default: the model card's)")
@@ -201,6 +202,8 @@ def add_predict_parser(sub, common) -> None:
 
 
 def cmd_predict(args) -> int:
+    if args.engine == "dask":
+        return cmd_predict_dask(args)
     from .batch import predict_files
 
     keep = tuple(c.strip() for c in args.keep_columns.split(",") if c.strip())
@@ -212,6 +215,43 @@ def cmd_predict(args) -> int:
         encoding=args.encoding, **reader_options(args), keep_columns=keep, jobs=args.jobs, chunk_size=args.chunk_size,
         threshold=args.threshold, trusted=args.trust, progress=not args.quiet,
         formula_guard=args.formula_guard, excel=args.excel,
+    )
+    if not args.quiet:
+        print(summary.line(args.output), file=sys.stderr)
+    return 0
+
+
+def add_dask_options(parser) -> None:
+    """The --engine dask options of ``smclass predict``."""
+    from .distributed import DEFAULT_BLOCKSIZE, DEFAULT_PARTITION_ROWS
+
+    group = parser.add_argument_group("distributed (--engine dask)")
+    group.add_argument("--engine", choices=("local", "dask"), default="local",
+                       help="local: this process (and --jobs); dask: a Dask cluster, output is a folder of part files "
+                            "(needs pip install -e \".[dask]\")")
+    group.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="Dask scheduler to use, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster of one worker "
+                            "process per core)")
+    group.add_argument("--workers", type=int, default=None, help="worker processes of the LocalCluster (default: cores)")
+    group.add_argument("--partition-rows", type=int, default=DEFAULT_PARTITION_ROWS,
+                       help=f"Parquet rows per partition (default {DEFAULT_PARTITION_ROWS:,})")
+    group.add_argument("--blocksize", type=int, default=DEFAULT_BLOCKSIZE,
+                       help=f"CSV/JSONL bytes per partition (default {DEFAULT_BLOCKSIZE:,}; 0 = one per file)")
+    group.add_argument("--overwrite", action="store_true",
+                       help="replace an existing output folder that smclass wrote")
+
+
+def cmd_predict_dask(args) -> int:
+    """``smclass predict --engine dask``: the dataset in, a folder of part files out."""
+    from .distributed import predict_dataset
+
+    if args.keep_columns.strip():
+        raise UsageError("--keep-columns does not apply to --engine dask: every input column is kept.")
+    summary = predict_dataset(
+        args.inputs, args.output, model=args.model, output_format=args.output_format,
+        input_format=args.input_format, text_column=args.text_column, threshold=args.threshold,
+        trusted=args.trust, scheduler=args.scheduler, workers=args.workers,
+        partition_rows=args.partition_rows, blocksize=args.blocksize, overwrite=args.overwrite,
     )
     if not args.quiet:
         print(summary.line(args.output), file=sys.stderr)
