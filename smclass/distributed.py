@@ -85,7 +85,7 @@ def _worker_predictor(payload: dict):
 
 def _text_note(value) -> tuple[str | None, str | None]:
     """(text, note) for a cell, with the notes local ``smclass predict`` writes."""
-    from .exports import _text_value
+    from .exports.records import _text_value
 
     if value is not None and not isinstance(value, str):
         import pandas as pd
