@@ -44,8 +44,8 @@ def test_the_readme_train_command_rebuilds_the_shipped_model_exactly(tmp_path):
     assert "5-fold cross-validation on the training posts" in result.stdout
     fresh = tmp_path / "models"
     card = json.loads((fresh / "smclass.json").read_text(encoding="utf-8"))
-    assert card["training_data"]["rows"] == 3687 and card["test"]["macro_f1"] > 0.85
-    assert card["cv"]["folds"] == 5 and card["cv"]["n"] == 3687          # CV on the train split by default
+    assert card["training_data"]["rows"] == 7176 and card["test"]["macro_f1"] > 0.85
+    assert card["cv"]["folds"] == 5 and card["cv"]["n"] == 7176          # CV on the train split by default
     assert (fresh / "smclass.joblib").exists()
 
     shipped_card = json.loads((SHIPPED / "smclass.json").read_text(encoding="utf-8"))
