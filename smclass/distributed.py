@@ -58,7 +58,8 @@ def model_payload(predictor) -> dict:
     return {
         "idf": w.idf, "coef": w.coef,
         "settings": {"n_features": w.n_features, "char_ngrams": w.char_ngrams, "word_ngrams": w.word_ngrams,
-                     "intercept": w.intercept, "labels": tuple(w.labels)},
+                     "intercept": w.intercept, "labels": tuple(w.labels),
+                     "marks": w.marks, "link_only": w.link_only},
         "card": dict(predictor.card), "threshold": predictor.threshold,
         "token": uuid.uuid4().hex,
     }

@@ -311,3 +311,15 @@ def test_without_dask_the_flag_says_how_to_install_it(datasets, model_path, tmp_
     assert done.returncode == 1
     assert done.stderr.strip() == f"Error: {INSTALL_HINT}"
     assert 'pip install -e ".[dask]"' in INSTALL_HINT
+
+
+def test_the_payload_carries_every_featuriser_option(model_path):
+    """A worker's Predictor is built from the payload: it must featurise exactly as the local one."""
+    import dataclasses
+
+    from smclass import Predictor
+    from smclass.modelfile import Weights
+
+    settings = model_payload(Predictor.load(model_path))["settings"]
+    fields = {f.name for f in dataclasses.fields(Weights)} - {"idf", "coef"}
+    assert set(settings) == fields
