@@ -23,12 +23,23 @@ DRIFT = ("The default model shipped in smclass/model_data/ is not what `smclass 
 VOLATILE = {"created_at", "training_seconds", "sha256", "size_bytes", "weights_sha256", "weights_size_bytes"}
 
 
+def _rounded(value):
+    """Floats to 9 significant digits: BLAS may sum in another order from one run to the next."""
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
 def _comparable_card(card: dict) -> dict:
     card = {k: v for k, v in card.items() if k not in VOLATILE}
     for part in (card.get("training_data") or {}, card.get("test") or {}):
         for f in part.get("files") or []:
             f["path"] = Path(f["path"]).name
-    return card
+    return _rounded(card)
 
 
 def _arrays(path: Path) -> dict:
@@ -52,8 +63,9 @@ def test_the_readme_train_command_rebuilds_the_shipped_model_exactly(tmp_path):
     assert _comparable_card(shipped_card) == _comparable_card(card), DRIFT
     ours, theirs = _arrays(SHIPPED / "smclass.npz"), _arrays(fresh / "smclass.npz")
     assert ours.keys() == theirs.keys(), DRIFT
-    for name in ours:
-        assert np.array_equal(ours[name], theirs[name]), f"{name}: {DRIFT}"
+    for name in ours:    # the same training, up to the last bits of floating-point summation order
+        assert ours[name].shape == theirs[name].shape, f"{name}: {DRIFT}"
+        assert np.allclose(ours[name], theirs[name], rtol=1e-9, atol=1e-12), f"{name}: {DRIFT}"
 
 
 def test_the_shipped_model_is_small_pickle_free_and_checked_by_its_card():
