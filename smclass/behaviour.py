@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .corpus import read_jsonl
+
 CASES_DIR = Path(__file__).resolve().parent / "behaviour_cases"
 REPO = Path(__file__).resolve().parent.parent
 FLOORS = REPO / "tests" / "behaviour" / "floors.json"
@@ -256,19 +258,6 @@ INVARIANCE: dict[str, tuple[Callable[[str], list[str]], Callable[[dict], bool], 
 
 
 # -- cases ----------------------------------------------------------------------------------
-def _read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}, line {number}: not valid JSON ({exc.msg}).") from None
-    return rows
-
-
 @dataclass
 class Cases:
     """The hand-written material: base posts, calls to action, reply pairs and MFT posts."""
@@ -282,10 +271,10 @@ class Cases:
     def load(cls, folder: Path | str = CASES_DIR) -> "Cases":
         folder = Path(folder)
         return cls(
-            base=_read_jsonl(folder / "base_posts.jsonl"),
-            ctas=_read_jsonl(folder / "ctas.jsonl"),
-            reply_pairs=_read_jsonl(folder / "reply_pairs.jsonl"),
-            mft=_read_jsonl(folder / "mft.jsonl"),
+            base=read_jsonl(folder / "base_posts.jsonl"),
+            ctas=read_jsonl(folder / "ctas.jsonl"),
+            reply_pairs=read_jsonl(folder / "reply_pairs.jsonl"),
+            mft=read_jsonl(folder / "mft.jsonl"),
         )
 
 
