@@ -234,8 +234,32 @@ def datacard_tables(records: list[dict]) -> str:
     return f"{len(records)} posts.\n\n" + "\n\n".join(out) + "\n"
 
 
+USAGE = """usage: python -m smclass.corpus FILE.jsonl [FILE.jsonl ...]     check schema, near-duplicates, openings
+       python -m smclass.corpus --datacard FILE                   the data card's count tables
+       python -m smclass.corpus --cues FILE [--no-errors]         the cue audit
+       python -m smclass.corpus --agreement CORPUS SECOND         the two annotations' agreement
+       python -m smclass.corpus --merge OUT PART [PART ...]       merge parts, assign the test split"""
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except FileNotFoundError as exc:
+        print(f"error: no such file: {exc.filename}", file=sys.stderr)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    return 1
+
+
+def _main(argv: list[str] | None = None) -> int:
     paths = argv if argv is not None else sys.argv[1:]
+    if paths[:1] in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
+    if any(p.startswith("-") and p not in ("--no-errors",) for p in paths[1:]) or (
+            paths[:1] and paths[0].startswith("-") and paths[0] not in ("--datacard", "--cues", "--agreement", "--merge")):
+        print(f"unknown option or wrong arguments: {' '.join(paths)}\n{USAGE}", file=sys.stderr)
+        return 2
     if paths[:1] == ["--datacard"] and len(paths) == 2:
         print(datacard_tables(read_jsonl(paths[1])), end="")
         return 0
@@ -262,9 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     if paths[:1] == ["--merge"] and len(paths) >= 3:
         print(f"wrote {merge(paths[2:], paths[1])} posts to {paths[1]}")
         return 0
-    if not paths:
-        print("usage: python -m smclass.corpus FILE.jsonl [FILE.jsonl ...]", file=sys.stderr)
-        return 1
+    if not paths or paths[0].startswith("-"):
+        print(USAGE, file=sys.stderr)
+        return 2
     records = []
     for path in paths:
         records += read_jsonl(path)

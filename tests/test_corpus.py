@@ -209,3 +209,18 @@ def test_datacard_cue_counts_match_the_corpus(records):
     start = card.index("<!-- cues:start -->\n") + len("<!-- cues:start -->\n")
     section = card[start : card.index("<!-- cues:end -->")]
     assert section.startswith(cues.report(records, errors=False).rstrip("\n"))
+
+
+def test_corpus_tool_gives_usage_and_plain_errors(tmp_path, capsys):
+    from smclass.corpus import main
+
+    assert main(["--help"]) == 0 and "--merge OUT PART" in capsys.readouterr().out
+    assert main(["--bogus", "x"]) == 2 and "unknown option" in capsys.readouterr().err
+    assert main([]) == 2
+    capsys.readouterr()
+    assert main([str(tmp_path / "missing.jsonl")]) == 1
+    assert capsys.readouterr().err.strip() == f"error: no such file: {tmp_path / 'missing.jsonl'}"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x-1"}\n{"id": \n', encoding="utf-8")
+    assert main([str(bad)]) == 1
+    assert "bad.jsonl, line 2: not valid JSON" in capsys.readouterr().err
