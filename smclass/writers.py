@@ -675,19 +675,19 @@ class PredictionWriter:
     def _write_parquet(self, data: list[list]) -> None:
         """Convert one chunk column by column and write it as one record batch (one row group)."""
         import pyarrow as pa
+
+        from . import arrowcols
         arrays = []
         for col, column_values in zip(self.columns, data):
-            convert = (_as_float if col in _FLOAT_COLUMNS
-                       else _as_bool if col in _BOOL_COLUMNS else _as_str)
-            if convert is _as_str and all(v.__class__ is str or v is None for v in column_values):
-                values = column_values                     # already strings: no per-cell conversion
+            if col in _FLOAT_COLUMNS:
+                arrays.append(arrowcols.floats(pa, [_as_float(v) for v in column_values]))
+            elif col in _BOOL_COLUMNS:
+                arrays.append(arrowcols.bools(pa, [_as_bool(v) for v in column_values]))
             else:
-                values = [convert(v) for v in column_values]
-            try:
-                arrays.append(pa.array(values, type=self._arrow_type(col)))
-            except UnicodeEncodeError:          # a lone surrogate: U+FFFD, as in every format
-                arrays.append(pa.array([scrub(v) if isinstance(v, str) else v for v in values],
-                                       type=self._arrow_type(col)))
+                if not all(v.__class__ is str or v is None for v in column_values):
+                    column_values = [_as_str(v) for v in column_values]
+                # a lone surrogate becomes U+FFFD, as in every format
+                arrays.append(arrowcols.strings(pa, column_values, scrub=scrub))
         batch = pa.RecordBatch.from_arrays(arrays, schema=self._schema)
         self._parquet.write_batch(batch, row_group_size=len(data[0]))
 
