@@ -207,13 +207,13 @@ class Tables:
         self.key_chars = 0
         self.word_ids: dict[str, int] = {}
         self.words: list[str] = []
-        self._chunk_word_start = _Growable()
-        self._chunk_word_len = _Growable()
-        self._chunk_words = _Growable()
+        self._chunk_word_start = _Growable(np.int32)
+        self._chunk_word_len = _Growable(np.int32)
+        self._chunk_words = _Growable(np.int32)
         self._word_hash = _Growable(np.uint64)
-        self._word_feat_start = _Growable()
-        self._word_feat_len = _Growable()
-        self._word_feats = _Growable()
+        self._word_feat_start = _Growable(np.int32)
+        self._word_feat_len = _Growable(np.int32)
+        self._word_feats = _Growable(np.int32)
         self._chunk_word_start.extend([0])
         self._chunk_word_len.extend([0])
         self._weights: dict = {}
