@@ -77,11 +77,12 @@ def test_cli_check_and_pin(shipped_model, tmp_path, run_module):
     rates = json.loads(done.stdout)["rates"]
     assert set(pinned) == set(rates) and all(pinned[k] <= rates[k] < pinned[k] + 0.01 + 1e-9 for k in rates)
     assert run_module("smclass.behaviour", "--model", shipped_model, "--check", "--floors", floors).returncode == 0
-    raised = {k: min(1.0, v + 0.05) if k == "INV photo_link" else v for k, v in pinned.items()}
+    below_one = sorted(k for k in pinned if rates[k] < 0.95)[0]          # a rate a raised floor can beat
+    raised = {k: v + 0.05 if k == below_one else v for k, v in pinned.items()}
     floors.write_text(json.dumps({"floors": raised}), encoding="utf-8")
     done = run_module("smclass.behaviour", "--model", shipped_model, "--check", "--floors", floors)
     assert done.returncode == 1
-    assert "Error: INV photo_link:" in done.stderr and "is below its floor" in done.stderr
+    assert f"Error: {below_one}:" in done.stderr and "is below its floor" in done.stderr
 
 
 def test_cli_names_a_missing_model(tmp_path, run_module):
