@@ -24,7 +24,7 @@ from .progress import InputProgress
 from .wording import counted
 
 BASE_COLUMNS = ("id", "created_at", "platform", "is_reply")
-RESULT_COLUMNS = ("text", "label", "p_broadcast", "note")
+RESULT_COLUMNS = ("text", "label", "p_broadcast", "lang", "note")   # "lang" is left out under --no-lang
 DEFAULT_CHUNK = 10_000
 
 
@@ -36,6 +36,7 @@ class Summary:
     classified: int = 0
     broadcast: int = 0
     skipped: collections.Counter = field(default_factory=collections.Counter)
+    languages: collections.Counter = field(default_factory=collections.Counter)   # classified posts by lang code
     seconds: float = 0.0
 
     def line(self, output: str | None) -> str:
@@ -248,11 +249,13 @@ def predict_files(
     progress: bool = True,
     formula_guard: bool = True,
     excel: bool = False,
+    lang: bool = True,
 ) -> Summary:
     """Classify every post of ``inputs`` and write one row per post to ``output``.
 
     ``formula_guard`` neutralises cells a spreadsheet would run as formulas in CSV
-    and XLSX output; ``excel`` writes CSV with a UTF-8 byte-order mark.
+    and XLSX output; ``excel`` writes CSV with a UTF-8 byte-order mark. ``lang``
+    adds a ``lang`` column (smclass.lang.detect) and a note on posts not in English.
     """
     from .predict import Predictor, default_model_path
     from .writers import PredictionWriter, refuse_inputs_as_output
@@ -272,11 +275,11 @@ def predict_files(
     several = len(inputs) > 1
     stream = _tagged(inputs, labels, read_kwargs, chunk_size)
     if several:   # the union of every input's columns, not only the first one's
-        columns, kept = _columns(_first_chunks(inputs, labels, read_kwargs, chunk_size), keep_columns, several)
+        columns, kept = _columns(_first_chunks(inputs, labels, read_kwargs, chunk_size), keep_columns, several, lang)
         first = []
     else:
         first = next(stream, [])
-        columns, kept = _columns(first, keep_columns, several)
+        columns, kept = _columns(first, keep_columns, several, lang)
     summary = Summary()
     bar = InputProgress(inputs, progress, desc="classifying")
     started = time.perf_counter()
@@ -341,7 +344,7 @@ def _pooled(workers: _Workers, chunks, jobs: int):
         del spans[done]
 
 
-def _columns(first_chunk, keep_columns, several: bool) -> tuple[list[str], list[tuple[str, str]]]:
+def _columns(first_chunk, keep_columns, several: bool, lang: bool = True) -> tuple[list[str], list[tuple[str, str]]]:
     """Output columns (the base ones the source has, the results, kept input columns),
     and the (output name, input name) pairs of the kept ones."""
     present = [c for c in BASE_COLUMNS if any(getattr(post, c) is not None for _, post in first_chunk)]
@@ -353,7 +356,8 @@ def _columns(first_chunk, keep_columns, several: bool) -> tuple[list[str], list[
             raise UsageError(f"--keep-columns: no column {missing[0]!r} in the input (found: {found}).")
     taken = set(BASE_COLUMNS) | set(RESULT_COLUMNS) | {"input"}
     kept = [(f"input_{c}" if c in taken else c, c) for c in keep_columns]
-    columns = (["input"] if several else []) + present + list(RESULT_COLUMNS) + [out for out, _ in kept]
+    results = [c for c in RESULT_COLUMNS if lang or c != "lang"]
+    columns = (["input"] if several else []) + present + results + [out for out, _ in kept]
     return columns, kept
 
 
@@ -382,7 +386,19 @@ def _column_data(chunk, labels, p, notes, columns, kept, summary: Summary) -> li
             labels[i], probs[i], post_notes[i] = "", None, reason
         elif notes[i]:      # the predictor's own note, e.g. "text truncated ..."
             post_notes[i] = "; ".join(n for n in (post_notes[i], notes[i]) if n)
-    data += [texts, labels, probs, post_notes]
+    data += [texts, labels, probs]
+    if "lang" in columns:
+        from .lang import detect, not_english_note
+
+        langs = detect(texts)
+        for i, code in enumerate(langs):
+            if code is not None and code != "en" and labels[i]:
+                post_notes[i] = "; ".join(n for n in (post_notes[i], not_english_note(code)) if n)
+                summary.languages[code] += 1
+            elif labels[i]:
+                summary.languages[code or "unknown"] += 1
+        data.append(langs)
+    data.append(post_notes)
     for _, source in kept:
         data.append([post.extra.get(source) for post in posts])
     summary.read += len(posts)
