@@ -359,7 +359,7 @@ def test_predict_keeps_duplicate_ids_and_omits_a_missing_id_column(inputs, model
     assert run_main(capsys, "predict", "-m", model_path, inputs["duplicate-ids"], "-o", dup, "-q")[0] == 0
     assert run_main(capsys, "predict", "-m", model_path, inputs["missing-id-column"], "-o", noid, "-q")[0] == 0
     assert [r["id"] for r in read_output(dup)] == ["7"] * 12
-    assert list(read_output(noid)[0]) == ["text", "label", "p_broadcast", "note"]
+    assert list(read_output(noid)[0]) == ["text", "label", "p_broadcast", "lang", "note"]
 
 
 def test_predict_invalid_utf8_works_with_the_right_encoding(inputs, model_path, tmp_path, capsys):
