@@ -59,8 +59,8 @@ class WorkerDied(SmclassError):
 _BLOCKED = {signal.SIGINT, signal.SIGTERM}
 
 
-def _worker_main(tasks, results, predictor, model, threshold, trusted) -> None:
-    """A worker: classify the texts it is sent until it gets None.
+def _worker_main(tasks, results, predictor, model, threshold, trusted, lang=False) -> None:
+    """A worker: classify the texts it is sent (and detect their language when ``lang``) until it gets None.
 
     Ctrl-C reaches the whole process group, but only the parent decides what it
     means, so SIGINT is ignored here; SIGTERM has its default action (the worker
@@ -85,7 +85,7 @@ def _worker_main(tasks, results, predictor, model, threshold, trusted) -> None:
             if texts is None:
                 return
             labels, p, notes = predictor.predict_many(texts)
-            results.put(("ok", (labels, p.tolist(), notes)))
+            results.put(("ok", (labels, p.tolist(), notes, _languages(texts, lang))))
     except BaseException as exc:                    # report it to the parent, no traceback here
         with contextlib.suppress(BaseException):
             results.put(("error", f"{type(exc).__name__}: {exc}"))
@@ -110,7 +110,7 @@ class _Workers:
     waiting forever for a result that will never come.
     """
 
-    def __init__(self, n: int, predictor, model: str, trusted: bool):
+    def __init__(self, n: int, predictor, model: str, trusted: bool, lang: bool = False):
         fork = sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if fork else "spawn")
         self.n = n
@@ -125,7 +125,7 @@ class _Workers:
             for tasks, results in zip(self.tasks, self.results):
                 proc = context.Process(
                     target=_worker_main, daemon=True,
-                    args=(tasks, results, predictor if fork else None, model, predictor.threshold, trusted))
+                    args=(tasks, results, predictor if fork else None, model, predictor.threshold, trusted, lang))
                 proc.start()
                 self.procs.append(proc)
         finally:
@@ -289,12 +289,12 @@ def predict_files(
                               excel=excel) as writer:
             chunks = itertools.chain([first] if first else [], stream)
             if jobs > 1:
-                workers = _Workers(jobs, predictor, model, trusted)
+                workers = _Workers(jobs, predictor, model, trusted, lang)   # workers detect languages too
                 results = _pooled(workers, chunks, jobs)
             else:
-                results = ((chunk, _classify_with(predictor, chunk)) for chunk in chunks)
-            for chunk, (labels_, p, notes) in results:
-                writer.write_columns(_column_data(chunk, labels_, p, notes, columns, kept, summary))
+                results = ((chunk, _classify_with(predictor, chunk, lang)) for chunk in chunks)
+            for chunk, (labels_, p, notes, langs) in results:
+                writer.write_columns(_column_data(chunk, labels_, p, notes, columns, kept, summary, langs))
                 bar.update(summary.read)
             if workers is not None:
                 workers.close()
@@ -314,9 +314,19 @@ def _texts(chunk) -> list:
     return [post.text for _, post in chunk]
 
 
-def _classify_with(predictor, chunk):
-    labels, p, notes = predictor.predict_many(_texts(chunk))
-    return labels, p.tolist(), notes
+def _languages(texts, lang: bool):
+    """Each text's language code (smclass.lang), or None when detection is off."""
+    if not lang:
+        return None
+    from .lang import detect
+
+    return detect(texts)
+
+
+def _classify_with(predictor, chunk, lang: bool = False):
+    texts = _texts(chunk)
+    labels, p, notes = predictor.predict_many(texts)
+    return labels, p.tolist(), notes, _languages(texts, lang)
 
 
 def _pooled(workers: _Workers, chunks, jobs: int):
@@ -361,7 +371,7 @@ def _columns(first_chunk, keep_columns, several: bool, lang: bool = True) -> tup
     return columns, kept
 
 
-def _column_data(chunk, labels, p, notes, columns, kept, summary: Summary) -> list[list]:
+def _column_data(chunk, labels, p, notes, columns, kept, summary: Summary, langs=None) -> list[list]:
     """The chunk's output, column by column in ``columns`` order.
 
     This runs once per post, so it works a column at a time (comprehensions, no
@@ -388,9 +398,9 @@ def _column_data(chunk, labels, p, notes, columns, kept, summary: Summary) -> li
             post_notes[i] = "; ".join(n for n in (post_notes[i], notes[i]) if n)
     data += [texts, labels, probs]
     if "lang" in columns:
-        from .lang import detect, not_english_note
+        from .lang import not_english_note
 
-        langs = detect(texts)
+        langs = langs if langs is not None else _languages(texts, True)
         for i, code in enumerate(langs):
             if code is not None and code != "en" and labels[i]:
                 post_notes[i] = "; ".join(n for n in (post_notes[i], not_english_note(code)) if n)

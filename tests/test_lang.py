@@ -152,3 +152,19 @@ def test_dask_engine_writes_the_same_lang_column(tmp_path, posts_csv, model_path
     assert {r["id"]: r["note"] for r in rows if r["note"]} == {"2": not_english_note("fr"), "3": not_english_note("de"),
                                                                "4": not_english_note("es")}
     assert list(rows[0])[-2:] == ["lang", "note"]
+
+
+def test_workers_detect_languages_too(tmp_path, posts_csv, model_path):
+    one = run_cli("predict", posts_csv, "--model", model_path, "-q", cwd=tmp_path)
+    two = run_cli("predict", posts_csv, "--model", model_path, "-q", "--jobs", "2", "--chunk-size", "3", cwd=tmp_path)
+    assert one.returncode == two.returncode == 0, two.stderr
+    assert two.stdout == one.stdout
+    assert {r["id"]: r["lang"] for r in csv.DictReader(two.stdout.splitlines())} == EXPECTED
+
+
+def test_long_posts_are_read_from_their_start():
+    from smclass.lang import MAX_CHARS
+
+    french = "Merci à tous pour vos messages, ça me touche beaucoup. "
+    assert detect_one(french * 2 + "x" * 100_000) == "fr"
+    assert detect_one(french * (MAX_CHARS // len(french) + 1) + "Thanks so much everyone for all the lovely messages! " * 50) == "fr"
