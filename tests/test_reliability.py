@@ -541,6 +541,10 @@ def test_property_predict_files_keeps_every_record(predictor, values):
         rows = read_output(out)
     assert summary.read == len(rows) == len(values)
     for row, value in zip(rows, values):
-        assert (row["label"] == "") == (row["note"] != "")   # classified, or kept with a note
+        # classified (noted only when not in English), or kept with a note saying why not
+        if row["label"]:
+            assert row["note"] == "" or row["note"] == f"not English ({row['lang']}): the model was trained on English posts"
+        else:
+            assert row["note"] != ""
         if not (isinstance(value, str) and value.strip()):
             assert row["note"] and row["label"] == ""
