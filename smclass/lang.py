@@ -24,11 +24,26 @@ _identifier = None
 
 
 def _get_identifier():
+    """py3langid's identifier, its model read in memory.
+
+    py3langid's own loader unpacks the model into a temporary file, which fails where
+    writing is limited (a full disk, a file size limit, a read-only /tmp); reading it
+    in memory writes nothing.
+    """
     global _identifier
     if _identifier is None:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+        import io
+        import lzma
 
-        _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        import numpy as np
+        from py3langid.langid import MODEL_FILE, MODEL_DIR, LanguageIdentifier
+        from py3langid.modelio import _to_array
+
+        with lzma.open(MODEL_DIR / MODEL_FILE) as src, np.load(io.BytesIO(src.read()), allow_pickle=False) as data:
+            _identifier = LanguageIdentifier(
+                np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
+                _to_array(data["nextmove"]), data["out_feat"].tolist(),
+                norm_probs=True, tk_row=_to_array(data["nextmove_row"]))
     return _identifier
 
 
