@@ -344,7 +344,8 @@ def test_cli_predict(case, inputs, model_path, tmp_path, capsys):
     assert len(rows) == case.predict.rows            # one output row per input record
     for i, row in enumerate(rows):
         note = case.predict.notes.get(i)
-        assert row["note"] == (note or "")
+        lang_note = f"not English ({row['lang']}): the model was trained on English posts"   # some cases are German
+        assert row["note"] in ((note or ""), "; ".join(filter(None, (note, lang_note))))
         if note and note not in SCORED_NOTES:        # kept, not classified
             assert row["label"] == "" and row["p_broadcast"] == ""
         else:
@@ -379,7 +380,7 @@ def test_predict_100k_tiny_posts(model_path, tmp_path, capsys):
     with open(out, encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh]
     assert len(rows) == 100_000
-    assert rows[0] == {"text": "", "label": "", "p_broadcast": None, "note": "text is empty"}
+    assert rows[0] == {"text": "", "label": "", "p_broadcast": None, "lang": None, "note": "text is empty"}
     assert rows[1]["text"] == "ok 1" and rows[1]["label"] in ("broadcast", "conversational")
 
 
