@@ -241,6 +241,7 @@ def predict_files(
     dayfirst: bool = False,
     sheet: str | None = None,
     include_shares: bool = False,
+    notify=None,
     keep_columns: tuple[str, ...] = (),
     jobs: int = 1,
     chunk_size: int = DEFAULT_CHUNK,
@@ -256,6 +257,7 @@ def predict_files(
     ``formula_guard`` neutralises cells a spreadsheet would run as formulas in CSV
     and XLSX output; ``excel`` writes CSV with a UTF-8 byte-order mark. ``lang``
     adds a ``lang`` column (smclass.lang.detect) and a note on posts not in English.
+    ``notify`` receives the readers' notices (default: stderr).
     """
     from .predict import Predictor, default_model_path
     from .writers import PredictionWriter, refuse_inputs_as_output
@@ -270,7 +272,7 @@ def predict_files(
         predictor = Predictor.load(model, threshold=threshold, trusted=trusted)
     read_kwargs = {"format": input_format, "text_column": text_column, "id_column": id_column, "encoding": encoding,
                    "date_column": date_column, "account_column": account_column, "dayfirst": dayfirst,
-                   "sheet": sheet, "include_shares": include_shares}
+                   "sheet": sheet, "include_shares": include_shares, "notify": notify}
     labels = _input_labels(inputs)
     several = len(inputs) > 1
     stream = _tagged(inputs, labels, read_kwargs, chunk_size)

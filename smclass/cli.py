@@ -158,9 +158,16 @@ def add_reader_options(parser) -> None:
 
 
 def reader_options(args) -> dict:
-    """The values of add_reader_options, as predict_files / build_report keywords."""
+    """The values of add_reader_options, as predict_files / build_report keywords; under -q the
+    readers' notices (e.g. which column was taken as the text) are dropped: -q promises only
+    results and errors."""
     return {"date_column": args.date_column, "account_column": args.account_column, "dayfirst": args.dayfirst,
-            "sheet": args.sheet, "include_shares": args.include_shares}
+            "sheet": args.sheet, "include_shares": args.include_shares,
+            "notify": _drop if args.quiet else None}
+
+
+def _drop(message: str) -> None:
+    """A notice nobody asked for (-q)."""
 
 
 def add_predict_parser(sub, common) -> None:

@@ -911,6 +911,7 @@ def build_report(
     dayfirst: bool = False,
     sheet: str | None = None,
     include_shares: bool = False,
+    notify=None,
     threshold: float | None = None,
     period: str = "auto",
     title: str | None = None,
@@ -924,6 +925,7 @@ def build_report(
     posts, skip reasons, and the paths written. ``png`` also writes the chart alone.
     ``progress`` draws a bar on stderr while reading, when stderr is a terminal.
     ``lang`` adds the language mix (smclass.lang) to the page and the summary.
+    ``notify`` receives the readers' notices (default: stderr).
     """
     from .writers import atomic_path, refuse_inputs_as_output, write_text
 
@@ -954,7 +956,7 @@ def build_report(
     tally = _Tally(examples)
     read_kwargs = {"format": input_format, "text_column": text_column, "id_column": id_column, "encoding": encoding,
                    "date_column": date_column, "account_column": account_column, "dayfirst": dayfirst,
-                   "sheet": sheet, "include_shares": include_shares}
+                   "sheet": sheet, "include_shares": include_shares, "notify": notify}
     bar = InputProgress(inputs, progress, desc="reading")
     try:
         kinds = _read_inputs(inputs, tally, predictor_factory=predictor_factory, read_kwargs=read_kwargs,

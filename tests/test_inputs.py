@@ -83,6 +83,19 @@ def test_scheduler_csv_text_and_date_columns_are_found(tmp_path, model_path):
     assert [r["created_at"] for r in rows] == ["2024-05-02T11:00:00+00:00", "2024-05-02T15:20:00+00:00"]
 
 
+def test_quiet_silences_the_guessed_column_notice(tmp_path, model_path):
+    """-q promises only results and errors: the notice is for people watching, not for scripts."""
+    path = tmp_path / "hootsuite.csv"
+    path.write_text(HOOTSUITE, encoding="utf-8")
+    done, rows = predict(path, "-q", model=model_path, out=tmp_path / "o.csv")
+    assert done.returncode == 0 and done.stderr == ""
+    assert [r["text"] for r in rows][0] == "Our summer menu is here 🍓 book now: link in bio"   # the guess still holds
+    report = run_cli("report", path, "--model", model_path, "-o", tmp_path / "r.html", "-q")
+    assert report.returncode == 0 and report.stderr == ""
+    loud = run_cli("report", path, "--model", model_path, "-o", tmp_path / "r.html")
+    assert "hootsuite.csv: reading the post text from column 'Message'" in loud.stderr
+
+
 def test_dayfirst_reads_day_then_month(tmp_path, model_path):
     path = tmp_path / "hootsuite.csv"
     path.write_text(HOOTSUITE, encoding="utf-8")
