@@ -398,7 +398,8 @@ def _column_data(chunk, labels, p, notes, columns, kept, summary: Summary, langs
             labels[i], probs[i], post_notes[i] = "", None, reason
         elif notes[i]:      # the predictor's own note, e.g. "text truncated ..."
             post_notes[i] = "; ".join(n for n in (post_notes[i], notes[i]) if n)
-    data += [texts, labels, probs]
+    written = [post.shown if post.text is None else post.text for post in posts]   # a retweet's words too
+    data += [written, labels, probs]
     if "lang" in columns:
         from .lang import not_english_note
 
