@@ -9,8 +9,8 @@ the characters CLD2 refuses (controls, lone surrogates, non-characters) are remo
 
 - fewer than ``MIN_LETTERS`` letters: ``None`` (no guess);
 - no letters or digits beyond ASCII and at least ``MIN_ENGLISH_WORDS`` English function
-  words (``ENGLISH_WORDS``: none of them is a word in the other common Latin-script
-  languages): ``en`` without asking CLD2, which is the costly part;
+  words (``ENGLISH_WORDS``: words like "is", "to", "of", "a" that are also common in Dutch,
+  Polish or Spanish are left out): ``en`` without asking CLD2, which is the costly part;
 - otherwise CLD2. A language other than English counts only when CLD2 calls its answer
   reliable and that language covers at least ``MIN_PERCENT`` % of the text. Short English
   slang that CLD2 will not name reliably ("lol same") is asked again in CLD2's best-effort
