@@ -24,7 +24,7 @@ from .progress import InputProgress
 from .wording import counted
 
 BASE_COLUMNS = ("id", "created_at", "platform", "is_reply")
-RESULT_COLUMNS = ("text", "label", "p_broadcast", "note")
+RESULT_COLUMNS = ("text", "label", "p_broadcast", "lang", "note")   # "lang" is left out under --no-lang
 DEFAULT_CHUNK = 10_000
 
 
@@ -36,6 +36,7 @@ class Summary:
     classified: int = 0
     broadcast: int = 0
     skipped: collections.Counter = field(default_factory=collections.Counter)
+    languages: collections.Counter = field(default_factory=collections.Counter)   # classified posts by lang code
     seconds: float = 0.0
 
     def line(self, output: str | None) -> str:
@@ -58,8 +59,8 @@ class WorkerDied(SmclassError):
 _BLOCKED = {signal.SIGINT, signal.SIGTERM}
 
 
-def _worker_main(tasks, results, predictor, model, threshold, trusted) -> None:
-    """A worker: classify the texts it is sent until it gets None.
+def _worker_main(tasks, results, predictor, model, threshold, trusted, lang=False) -> None:
+    """A worker: classify the texts it is sent (and detect their language when ``lang``) until it gets None.
 
     Ctrl-C reaches the whole process group, but only the parent decides what it
     means, so SIGINT is ignored here; SIGTERM has its default action (the worker
@@ -84,7 +85,7 @@ def _worker_main(tasks, results, predictor, model, threshold, trusted) -> None:
             if texts is None:
                 return
             labels, p, notes = predictor.predict_many(texts)
-            results.put(("ok", (labels, p.tolist(), notes)))
+            results.put(("ok", (labels, p.tolist(), notes, _languages(texts, lang))))
     except BaseException as exc:                    # report it to the parent, no traceback here
         with contextlib.suppress(BaseException):
             results.put(("error", f"{type(exc).__name__}: {exc}"))
@@ -109,7 +110,7 @@ class _Workers:
     waiting forever for a result that will never come.
     """
 
-    def __init__(self, n: int, predictor, model: str, trusted: bool):
+    def __init__(self, n: int, predictor, model: str, trusted: bool, lang: bool = False):
         fork = sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if fork else "spawn")
         self.n = n
@@ -124,7 +125,7 @@ class _Workers:
             for tasks, results in zip(self.tasks, self.results):
                 proc = context.Process(
                     target=_worker_main, daemon=True,
-                    args=(tasks, results, predictor if fork else None, model, predictor.threshold, trusted))
+                    args=(tasks, results, predictor if fork else None, model, predictor.threshold, trusted, lang))
                 proc.start()
                 self.procs.append(proc)
         finally:
@@ -240,6 +241,7 @@ def predict_files(
     dayfirst: bool = False,
     sheet: str | None = None,
     include_shares: bool = False,
+    notify=None,
     keep_columns: tuple[str, ...] = (),
     jobs: int = 1,
     chunk_size: int = DEFAULT_CHUNK,
@@ -248,11 +250,14 @@ def predict_files(
     progress: bool = True,
     formula_guard: bool = True,
     excel: bool = False,
+    lang: bool = True,
 ) -> Summary:
     """Classify every post of ``inputs`` and write one row per post to ``output``.
 
     ``formula_guard`` neutralises cells a spreadsheet would run as formulas in CSV
-    and XLSX output; ``excel`` writes CSV with a UTF-8 byte-order mark.
+    and XLSX output; ``excel`` writes CSV with a UTF-8 byte-order mark. ``lang``
+    adds a ``lang`` column (smclass.lang.detect) and a note on posts not in English.
+    ``notify`` receives the readers' notices (default: stderr).
     """
     from .predict import Predictor, default_model_path
     from .writers import PredictionWriter, refuse_inputs_as_output
@@ -267,16 +272,16 @@ def predict_files(
         predictor = Predictor.load(model, threshold=threshold, trusted=trusted)
     read_kwargs = {"format": input_format, "text_column": text_column, "id_column": id_column, "encoding": encoding,
                    "date_column": date_column, "account_column": account_column, "dayfirst": dayfirst,
-                   "sheet": sheet, "include_shares": include_shares}
+                   "sheet": sheet, "include_shares": include_shares, "notify": notify}
     labels = _input_labels(inputs)
     several = len(inputs) > 1
     stream = _tagged(inputs, labels, read_kwargs, chunk_size)
     if several:   # the union of every input's columns, not only the first one's
-        columns, kept = _columns(_first_chunks(inputs, labels, read_kwargs, chunk_size), keep_columns, several)
+        columns, kept = _columns(_first_chunks(inputs, labels, read_kwargs, chunk_size), keep_columns, several, lang)
         first = []
     else:
         first = next(stream, [])
-        columns, kept = _columns(first, keep_columns, several)
+        columns, kept = _columns(first, keep_columns, several, lang)
     summary = Summary()
     bar = InputProgress(inputs, progress, desc="classifying")
     started = time.perf_counter()
@@ -286,12 +291,12 @@ def predict_files(
                               excel=excel) as writer:
             chunks = itertools.chain([first] if first else [], stream)
             if jobs > 1:
-                workers = _Workers(jobs, predictor, model, trusted)
+                workers = _Workers(jobs, predictor, model, trusted, lang)   # workers detect languages too
                 results = _pooled(workers, chunks, jobs)
             else:
-                results = ((chunk, _classify_with(predictor, chunk)) for chunk in chunks)
-            for chunk, (labels_, p, notes) in results:
-                writer.write_columns(_column_data(chunk, labels_, p, notes, columns, kept, summary))
+                results = ((chunk, _classify_with(predictor, chunk, lang)) for chunk in chunks)
+            for chunk, (labels_, p, notes, langs) in results:
+                writer.write_columns(_column_data(chunk, labels_, p, notes, columns, kept, summary, langs))
                 bar.update(summary.read)
             if workers is not None:
                 workers.close()
@@ -311,9 +316,19 @@ def _texts(chunk) -> list:
     return [post.text for _, post in chunk]
 
 
-def _classify_with(predictor, chunk):
-    labels, p, notes = predictor.predict_many(_texts(chunk))
-    return labels, p.tolist(), notes
+def _languages(texts, lang: bool):
+    """Each text's language code (smclass.lang), or None when detection is off."""
+    if not lang:
+        return None
+    from .lang import detect
+
+    return detect(texts)
+
+
+def _classify_with(predictor, chunk, lang: bool = False):
+    texts = _texts(chunk)
+    labels, p, notes = predictor.predict_many(texts)
+    return labels, p.tolist(), notes, _languages(texts, lang)
 
 
 def _pooled(workers: _Workers, chunks, jobs: int):
@@ -341,7 +356,7 @@ def _pooled(workers: _Workers, chunks, jobs: int):
         del spans[done]
 
 
-def _columns(first_chunk, keep_columns, several: bool) -> tuple[list[str], list[tuple[str, str]]]:
+def _columns(first_chunk, keep_columns, several: bool, lang: bool = True) -> tuple[list[str], list[tuple[str, str]]]:
     """Output columns (the base ones the source has, the results, kept input columns),
     and the (output name, input name) pairs of the kept ones."""
     present = [c for c in BASE_COLUMNS if any(getattr(post, c) is not None for _, post in first_chunk)]
@@ -353,11 +368,12 @@ def _columns(first_chunk, keep_columns, several: bool) -> tuple[list[str], list[
             raise UsageError(f"--keep-columns: no column {missing[0]!r} in the input (found: {found}).")
     taken = set(BASE_COLUMNS) | set(RESULT_COLUMNS) | {"input"}
     kept = [(f"input_{c}" if c in taken else c, c) for c in keep_columns]
-    columns = (["input"] if several else []) + present + list(RESULT_COLUMNS) + [out for out, _ in kept]
+    results = [c for c in RESULT_COLUMNS if lang or c != "lang"]
+    columns = (["input"] if several else []) + present + results + [out for out, _ in kept]
     return columns, kept
 
 
-def _column_data(chunk, labels, p, notes, columns, kept, summary: Summary) -> list[list]:
+def _column_data(chunk, labels, p, notes, columns, kept, summary: Summary, langs=None) -> list[list]:
     """The chunk's output, column by column in ``columns`` order.
 
     This runs once per post, so it works a column at a time (comprehensions, no
@@ -382,7 +398,20 @@ def _column_data(chunk, labels, p, notes, columns, kept, summary: Summary) -> li
             labels[i], probs[i], post_notes[i] = "", None, reason
         elif notes[i]:      # the predictor's own note, e.g. "text truncated ..."
             post_notes[i] = "; ".join(n for n in (post_notes[i], notes[i]) if n)
-    data += [texts, labels, probs, post_notes]
+    written = [post.shown if post.text is None else post.text for post in posts]   # a retweet's words too
+    data += [written, labels, probs]
+    if "lang" in columns:
+        from .lang import not_english_note
+
+        langs = langs if langs is not None else _languages(texts, True)
+        for i, code in enumerate(langs):
+            if code is not None and code != "en" and labels[i]:
+                post_notes[i] = "; ".join(n for n in (post_notes[i], not_english_note(code)) if n)
+                summary.languages[code] += 1
+            elif labels[i]:
+                summary.languages[code or "unknown"] += 1
+        data.append(langs)
+    data.append(post_notes)
     for _, source in kept:
         data.append([post.extra.get(source) for post in posts])
     summary.read += len(posts)

@@ -158,9 +158,16 @@ def add_reader_options(parser) -> None:
 
 
 def reader_options(args) -> dict:
-    """The values of add_reader_options, as predict_files / build_report keywords."""
+    """The values of add_reader_options, as predict_files / build_report keywords; under -q the
+    readers' notices (e.g. which column was taken as the text) are dropped: -q promises only
+    results and errors."""
     return {"date_column": args.date_column, "account_column": args.account_column, "dayfirst": args.dayfirst,
-            "sheet": args.sheet, "include_shares": args.include_shares}
+            "sheet": args.sheet, "include_shares": args.include_shares,
+            "notify": _drop if args.quiet else None}
+
+
+def _drop(message: str) -> None:
+    """A notice nobody asked for (-q)."""
 
 
 def add_predict_parser(sub, common) -> None:
@@ -193,6 +200,9 @@ def add_predict_parser(sub, common) -> None:
     add_reader_options(parser)
     add_dask_options(parser)
     parser.add_argument("--keep-columns", default="", help="comma-separated input columns to copy to the output")
+    parser.add_argument("--no-lang", dest="lang", action="store_false",
+                        help="skip language detection: no 'lang' column and no 'not English' notes (by default each "
+                        "post gets its ISO 639-1 language code, empty when too short to tell)")
     parser.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, or UTF-16 when it has a BOM)")
     parser.add_argument("--threshold", type=float, default=None, help="decision threshold on p_broadcast (default: the model card's)")
     parser.add_argument("--jobs", "-j", type=int, default=1, help="worker processes for classification (default 1)")
@@ -214,7 +224,7 @@ def cmd_predict(args) -> int:
         input_format=args.input_format, text_column=args.text_column, id_column=args.id_column,
         encoding=args.encoding, **reader_options(args), keep_columns=keep, jobs=args.jobs, chunk_size=args.chunk_size,
         threshold=args.threshold, trusted=args.trust, progress=not args.quiet,
-        formula_guard=args.formula_guard, excel=args.excel,
+        formula_guard=args.formula_guard, excel=args.excel, lang=args.lang,
     )
     if not args.quiet:
         print(summary.line(args.output), file=sys.stderr)
@@ -251,7 +261,7 @@ def cmd_predict_dask(args) -> int:
         args.inputs, args.output, model=args.model, output_format=args.output_format,
         input_format=args.input_format, text_column=args.text_column, threshold=args.threshold,
         trusted=args.trust, scheduler=args.scheduler, workers=args.workers,
-        partition_rows=args.partition_rows, blocksize=args.blocksize, overwrite=args.overwrite,
+        partition_rows=args.partition_rows, blocksize=args.blocksize, overwrite=args.overwrite, lang=args.lang,
     )
     if not args.quiet:
         print(summary.line(args.output), file=sys.stderr)
@@ -287,6 +297,8 @@ def add_report_parser(sub, common) -> None:
                         help=f"time buckets: week, month, quarter, year, or auto (default): the finest with at least "
                         f"{MIN_PERIOD_POSTS} posts per period on average and at most {MAX_PERIODS} periods")
     parser.add_argument("--title", default=None, help="the report's title")
+    parser.add_argument("--no-lang", dest="lang", action="store_false",
+                        help="skip language detection: no language mix in the report")
     parser.add_argument("--examples", type=int, default=EXAMPLES, metavar="N",
                         help=f"posts in each of the least-sure and most-typical lists (default {EXAMPLES})")
     parser.set_defaults(func=cmd_report)
@@ -299,7 +311,7 @@ def cmd_report(args) -> int:
         args.inputs, args.output, png=args.png, model=args.model, trusted=args.trust,
         text_column=args.text_column, id_column=args.id_column, input_format=args.input_format,
         encoding=args.encoding, **reader_options(args), threshold=args.threshold, period=args.period,
-        title=args.title, examples=args.examples, progress=not args.quiet,
+        title=args.title, examples=args.examples, progress=not args.quiet, lang=args.lang,
     )
     if not args.quiet:
         print(summary_line(summary), file=sys.stderr)

@@ -28,7 +28,7 @@ from .errors import DataError, SmclassError, UsageError
 
 INSTALL_HINT = ('--engine dask needs Dask, which is not installed here; install it with '
                 'pip install -e ".[dask]" (or pip install "dask[dataframe]" distributed).')
-RESULT_COLUMNS = ("label", "p_broadcast", "note")
+RESULT_COLUMNS = ("label", "p_broadcast", "lang", "note")
 READER_NOTE = "_smclass_note"             # notes from the readers (malformed rows), consumed by the classifier
 DEFAULT_PARTITION_ROWS = 100_000          # Parquet: rows per partition (row groups are split or merged)
 DEFAULT_BLOCKSIZE = 16 * 2**20            # CSV/JSONL: bytes per partition (about 100,000 posts)
@@ -99,8 +99,9 @@ def _text_note(value) -> tuple[str | None, str | None]:
     return _text_value(value)
 
 
-def classify_partition(df, payload: dict, text_column: str):
-    """One partition with ``label``, ``p_broadcast`` and ``note`` added; rows in = rows out."""
+def classify_partition(df, payload: dict, text_column: str, lang: bool = True):
+    """One partition with ``label``, ``p_broadcast``, ``lang`` (unless not ``lang``) and ``note`` added;
+    rows in = rows out."""
     import numpy as np
 
     predictor, lock = _worker_predictor(payload)
@@ -117,8 +118,18 @@ def classify_partition(df, payload: dict, text_column: str):
     out = out.rename(columns={c: f"input_{c}" for c in RESULT_COLUMNS if c in out.columns})
     out["label"] = [label if label is not None else None for label in labels]
     out["p_broadcast"] = p
-    out["note"] = [note or (extra if label is None else None)
-                   for note, extra, label in zip(notes, predicted_notes, labels)]
+    out_notes = [note or (extra if label is None else None)
+                 for note, extra, label in zip(notes, predicted_notes, labels)]
+    if lang:
+        from .lang import detect, not_english_note
+
+        codes = detect(texts)
+        out["lang"] = codes
+        out["lang"] = out["lang"].astype(object)
+        out_notes = ["; ".join(n for n in (note, not_english_note(code)) if n)
+                     if code not in (None, "en") and label is not None else note
+                     for note, code, label in zip(out_notes, codes, labels)]
+    out["note"] = out_notes
     if len(out) != len(df):    # pragma: no cover - a bug, never bad input
         raise RuntimeError(f"a partition of {len(df)} rows came back with {len(out)}.")
     out["label"] = out["label"].astype(object)
@@ -126,20 +137,22 @@ def classify_partition(df, payload: dict, text_column: str):
     return out
 
 
-def _result_meta(meta, text_column: str):
+def _result_meta(meta, text_column: str, lang: bool = True):
     import pandas as pd
 
     empty = meta.drop(columns=[READER_NOTE]) if READER_NOTE in meta.columns else meta.copy()
     empty = empty.rename(columns={c: f"input_{c}" for c in RESULT_COLUMNS if c in empty.columns})
     empty["label"] = pd.Series([], dtype=object)
     empty["p_broadcast"] = pd.Series([], dtype="float64")
+    if lang:
+        empty["lang"] = pd.Series([], dtype=object)
     empty["note"] = pd.Series([], dtype=object)
     return empty
 
 
 def predict_dataframe(ddf, text_column: str = "text", *, model=None, predictor=None,
-                      threshold: float | None = None, trusted: bool = False):
-    """``ddf`` with ``label``, ``p_broadcast`` and ``note`` added (lazily), one row per input row.
+                      threshold: float | None = None, trusted: bool = False, lang: bool = True):
+    """``ddf`` with ``label``, ``p_broadcast``, ``lang`` and ``note`` added (lazily), one row per input row.
 
     Rows without usable text keep their row with an empty label, NaN
     ``p_broadcast`` and a ``note``. Input columns named like the results are
@@ -164,8 +177,8 @@ def predict_dataframe(ddf, text_column: str = "text", *, model=None, predictor=N
     # that runs a partition, and recomputable, so losing a worker loses nothing. (Scattered data
     # cannot be rebuilt: a test that kills a worker failed with it.)
     shipped = dask.delayed(payload, pure=False, name=f"smclass-model-{payload['token']}")
-    return ddf.map_partitions(classify_partition, shipped, text_column,
-                              meta=_result_meta(ddf._meta, text_column), align_dataframes=False)
+    return ddf.map_partitions(classify_partition, shipped, text_column, lang,
+                              meta=_result_meta(ddf._meta, text_column, lang), align_dataframes=False)
 
 
 # --------------------------------------------------------------------------- #
@@ -572,6 +585,7 @@ def predict_dataset(
     trusted: bool = False, scheduler: str | None = None, workers: int | None = None,
     partition_rows: int = DEFAULT_PARTITION_ROWS, blocksize: int = DEFAULT_BLOCKSIZE,
     overwrite: bool = False, storage_options: dict | None = None, connect_timeout: float = CONNECT_TIMEOUT,
+    lang: bool = True,
 ) -> DaskSummary:
     """Classify every row of ``inputs`` on a Dask cluster and write the dataset folder ``output``.
 
@@ -612,7 +626,7 @@ def predict_dataset(
     client, cluster = connect(scheduler, workers, connect_timeout)
     try:
         out_fs.makedirs(temp, exist_ok=True)
-        result = predict_dataframe(ddf, text_column, predictor=predictor)
+        result = predict_dataframe(ddf, text_column, predictor=predictor, lang=lang)
         counts = result.map_partitions(_write_partition, out_fs, temp, fmt, meta=_counts_meta(),
                                        align_dataframes=False)
         table = _compute(client, counts)

@@ -135,6 +135,7 @@ class _Tally:
         self.undated = collections.Counter()                # label -> n
         self.groups = {dim: collections.Counter() for dim, _ in _DIMENSIONS}  # dim -> (value, label) -> n
         self.skipped = collections.Counter()                # reason -> n
+        self.langs = collections.Counter()                  # ISO 639-1 code (or "unknown") -> classified posts
         self.pool = examples
         self._heaps = {"uncertain": [], BROADCAST: [], CONVERSATIONAL: []}
         self._seen = {name: set() for name in self._heaps}
@@ -223,7 +224,8 @@ def _ticking(posts, tally: _Tally, bar, every: int = 1_000):
         yield post
 
 
-def _read_inputs(inputs, tally: _Tally, *, predictor_factory, read_kwargs: dict, threshold, bar=None) -> dict:
+def _read_inputs(inputs, tally: _Tally, *, predictor_factory, read_kwargs: dict, threshold, bar=None,
+                 lang: bool = True) -> dict:
     """Feed every post of every input to ``tally``; say which inputs were predicted and which were read."""
     from .exports import read_posts
 
@@ -242,10 +244,10 @@ def _read_inputs(inputs, tally: _Tally, *, predictor_factory, read_kwargs: dict,
         label = _input_name(name)
         if _is_predictions(head):
             kinds["predictions_files"].append(label)
-            _take_predictions(posts, tally, label if several else None, threshold)
+            _take_predictions(posts, tally, label if several else None, threshold, lang)
         else:
             kinds["predicted"].append(label)
-            _classify(posts, tally, label if several else None, predictor_factory())
+            _classify(posts, tally, label if several else None, predictor_factory(), lang)
     return kinds
 
 
@@ -262,19 +264,27 @@ def _day_of(post):
     return _parse_date(post.created_at) if post.created_at else _parse_date(_field(post.extra, _DATE_KEYS))
 
 
-def _classify(posts, tally: _Tally, source: str | None, predictor) -> None:
+def _classify(posts, tally: _Tally, source: str | None, predictor, lang: bool = True) -> None:
     while chunk := list(itertools.islice(posts, CHUNK)):
-        labels, p, notes = predictor.predict_many([post.text for post in chunk])
-        for post, label, prob, note in zip(chunk, labels, p.tolist(), notes):
+        texts = [post.text for post in chunk]
+        labels, p, notes = predictor.predict_many(texts)
+        if lang:
+            from .lang import detect
+
+            codes = detect(texts)
+        for post, label, prob, note, i in zip(chunk, labels, p.tolist(), notes, itertools.count()):
             if label is None:
                 tally.skip(post.note if post.text is None else note)
                 continue
+            if lang:
+                tally.langs[codes[i] or "unknown"] += 1
             tally.add(label=label, p=prob, text=post.text, day=_day_of(post),
                       groups=_groups_of(post, source), where=post.where, ident=post.id)
 
 
-def _take_predictions(posts, tally: _Tally, source: str | None, threshold) -> None:
-    """Rows of a predictions file: its labels as they are (or re-thresholded with --threshold)."""
+def _take_predictions(posts, tally: _Tally, source: str | None, threshold, lang: bool = True) -> None:
+    """Rows of a predictions file: its labels as they are (or re-thresholded with --threshold);
+    its ``lang`` column when it has one (empty: unknown), else the language detected here."""
     for post in posts:
         extra = post.extra or {}
         label = (extra.get("label") or "").strip()
@@ -290,6 +300,14 @@ def _take_predictions(posts, tally: _Tally, source: str | None, threshold) -> No
             label = BROADCAST if p >= threshold else CONVERSATIONAL
         if label not in LABELS:
             raise DataError(f"{post.where}: label {label!r} is neither {BROADCAST!r} nor {CONVERSATIONAL!r}.")
+        if lang:
+            if "lang" in extra:
+                code = str(extra["lang"] or "").strip() or None
+            else:
+                from .lang import detect_one
+
+                code = detect_one(post.text)
+            tally.langs[code or "unknown"] += 1
         tally.add(label=label, p=p, text=post.text, day=_day_of(post),
                   groups=_groups_of(post, source), where=post.where, ident=post.id)
 
@@ -746,6 +764,22 @@ def _model_line(predictor, kinds: dict, threshold) -> str:
     return " ".join(parts)
 
 
+def _languages_section(summary: dict) -> str:
+    """The language mix: posts and share per detected language (empty without detection)."""
+    langs = summary.get("languages") or []
+    if not langs:
+        return ""
+    other = sum(row["posts"] for row in langs if row["lang"] not in ("en", "unknown"))
+    rows = "".join(f'<tr><td>{_e(row["lang"])}</td><td class="num">{row["posts"]:,}</td>'
+                   f'<td class="num">{_pct(row["share"])}</td></tr>' for row in langs)
+    warning = (f'<p class="note">{_n(other, "classified post")} not in English: the model was trained on English '
+               'posts, so treat their labels with care.</p>' if other else "")
+    return ('<section id="languages"><h2>Which languages?</h2><p class="lede">Each classified post\'s language '
+            '(ISO 639-1 code; "unknown" when a post is too short to tell).</p>' + warning
+            + '<table id="language-mix"><thead><tr><th>Language</th><th class="num">Posts</th>'
+            f'<th class="num">Share</th></tr></thead><tbody>{rows}</tbody></table></section>')
+
+
 def render_html(summary: dict, chart_png: bytes, *, title: str, model_line: str) -> str:
     """The whole page as one string (no scripts, no external resources)."""
     n = summary["classified"]
@@ -851,7 +885,7 @@ def render_html(summary: dict, chart_png: bytes, *, title: str, model_line: str)
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">"
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>"
-        + head + overall + time_section + groups_section + judge + left_out + footer
+        + head + overall + time_section + groups_section + _languages_section(summary) + judge + left_out + footer
         + "</main></body></html>\n"
     )
 
@@ -877,17 +911,21 @@ def build_report(
     dayfirst: bool = False,
     sheet: str | None = None,
     include_shares: bool = False,
+    notify=None,
     threshold: float | None = None,
     period: str = "auto",
     title: str | None = None,
     examples: int = EXAMPLES,
     progress: bool = True,
+    lang: bool = True,
 ) -> dict:
     """Read ``inputs``, classify them (or take the labels of predictions files) and write the HTML report.
 
     Returns a summary dict: counts overall, per period and per group, the example
     posts, skip reasons, and the paths written. ``png`` also writes the chart alone.
     ``progress`` draws a bar on stderr while reading, when stderr is a terminal.
+    ``lang`` adds the language mix (smclass.lang) to the page and the summary.
+    ``notify`` receives the readers' notices (default: stderr).
     """
     from .writers import atomic_path, refuse_inputs_as_output, write_text
 
@@ -918,11 +956,11 @@ def build_report(
     tally = _Tally(examples)
     read_kwargs = {"format": input_format, "text_column": text_column, "id_column": id_column, "encoding": encoding,
                    "date_column": date_column, "account_column": account_column, "dayfirst": dayfirst,
-                   "sheet": sheet, "include_shares": include_shares}
+                   "sheet": sheet, "include_shares": include_shares, "notify": notify}
     bar = InputProgress(inputs, progress, desc="reading")
     try:
         kinds = _read_inputs(inputs, tally, predictor_factory=predictor_factory, read_kwargs=read_kwargs,
-                             threshold=threshold, bar=bar)
+                             threshold=threshold, bar=bar, lang=lang)
     finally:
         bar.close()
     if tally.read == 0:
@@ -955,6 +993,8 @@ def build_report(
         "periods": period_rows,
         "trend": _trend(period_rows, chosen),
         "groups": groups,
+        "languages": [{"lang": code, "posts": count, "share": count / classified}
+                      for code, count in sorted(tally.langs.items(), key=lambda kv: (-kv[1], kv[0]))],
         "examples": {name: tally.examples(name, examples, shown)
                      for shown in [set()] for name in ("uncertain", BROADCAST, CONVERSATIONAL)},
         "threshold": loaded["predictor"].threshold if loaded["predictor"] is not None and kinds["predicted"] else threshold,

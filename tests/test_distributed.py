@@ -139,7 +139,7 @@ def test_predict_dataframe_adds_label_p_broadcast_and_note(cluster, predictor, p
     frame = posts.rename(columns={"text": "body"}).assign(label="given")
     ddf = dd.from_pandas(frame, npartitions=4)
     result = predict_dataframe(ddf, text_column="body", predictor=predictor)
-    assert list(result.columns) == ["id", "body", "platform", "input_label", "label", "p_broadcast", "note"]
+    assert list(result.columns) == ["id", "body", "platform", "input_label", "label", "p_broadcast", "lang", "note"]
     got = client.compute(result, sync=True)
     labels, p, notes = predictor.predict_many([t if isinstance(t, str) else None for t in frame["body"]])
     assert len(got) == len(frame)

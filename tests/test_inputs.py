@@ -83,6 +83,19 @@ def test_scheduler_csv_text_and_date_columns_are_found(tmp_path, model_path):
     assert [r["created_at"] for r in rows] == ["2024-05-02T11:00:00+00:00", "2024-05-02T15:20:00+00:00"]
 
 
+def test_quiet_silences_the_guessed_column_notice(tmp_path, model_path):
+    """-q promises only results and errors: the notice is for people watching, not for scripts."""
+    path = tmp_path / "hootsuite.csv"
+    path.write_text(HOOTSUITE, encoding="utf-8")
+    done, rows = predict(path, "-q", model=model_path, out=tmp_path / "o.csv")
+    assert done.returncode == 0 and done.stderr == ""
+    assert [r["text"] for r in rows][0] == "Our summer menu is here 🍓 book now: link in bio"   # the guess still holds
+    report = run_cli("report", path, "--model", model_path, "-o", tmp_path / "r.html", "-q")
+    assert report.returncode == 0 and report.stderr == ""
+    loud = run_cli("report", path, "--model", model_path, "-o", tmp_path / "r.html")
+    assert "hootsuite.csv: reading the post text from column 'Message'" in loud.stderr
+
+
 def test_dayfirst_reads_day_then_month(tmp_path, model_path):
     path = tmp_path / "hootsuite.csv"
     path.write_text(HOOTSUITE, encoding="utf-8")
@@ -161,13 +174,46 @@ def test_retweets_are_kept_out_of_the_mix_unless_asked(tmp_path, model_path):
     done, rows = predict(src, model=model_path, out=tmp_path / "o.csv")
     assert done.returncode == 0, done.stderr
     rt = rows[2]
-    assert (rt["label"], rt["note"], rt["text"]) == ("", "retweet of another post", "")
+    assert (rt["label"], rt["note"], rt["text"]) == ("", "retweet of another post",
+                                                     "RT @citylib: Late opening on Friday: doors stay open until 9pm")
     assert "1 retweet of another post" in done.stderr
     done, rows = predict(src, "--include-shares", model=model_path, out=tmp_path / "o.csv")
     assert done.returncode == 0, done.stderr
     assert rows[2]["text"].startswith("RT @citylib:")
     assert rows[2]["label"] in ("broadcast", "conversational")
     assert rows[2]["note"] == "retweet of another post"
+
+
+def _tweet(ident: str, full_text: str, **extra) -> dict:
+    return {"tweet": {"id_str": ident, "created_at": "Fri Mar 08 18:30:45 +0000 2024", "full_text": full_text, **extra}}
+
+
+def test_a_retweet_row_carries_the_archive_text_unclassified(tmp_path, model_path):
+    """The retweet's own words are written out (people read the output), but not classified."""
+    retweet = "RT @citylib: Late opening on Friday &amp; Saturday: doors open until 9pm https://t.co/abc"
+    media = {"media": [{"url": "https://t.co/abc", "display_url": "pic.twitter.com/abc"}]}
+    tweets = [_tweet("1", "Our workshop opens next week, book now"), _tweet("2", retweet, entities=media),
+              _tweet("3", "@sam thanks, see you there!")]
+    src = tmp_path / "tweets.js"
+    src.write_text("window.YTD.tweets.part0 = " + json.dumps(tweets, indent=2), encoding="utf-8")
+    expected = "RT @citylib: Late opening on Friday & Saturday: doors open until 9pm pic.twitter.com/abc"
+    for fmt in ("csv", "jsonl"):
+        out = tmp_path / f"o.{fmt}"
+        done = run_cli("predict", src, "--model", model_path, "-o", out, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        text = out.read_text(encoding="utf-8")
+        rows = list(csv.DictReader(io.StringIO(text))) if fmt == "csv" else [json.loads(x) for x in text.splitlines()]
+        assert [r["id"] for r in rows] == ["1", "2", "3"]
+        assert rows[1]["text"] == expected
+        assert rows[1]["note"] == "retweet of another post" and rows[1]["label"] in ("", None)
+        assert rows[1]["p_broadcast"] in ("", None) and rows[1]["lang"] in ("", None)
+        assert all(rows[i]["label"] in ("broadcast", "conversational") for i in (0, 2))
+        assert "3 posts read, 2 classified, 1 skipped (1 retweet of another post)" in done.stderr
+    two = run_cli("predict", src, "--model", model_path, "--jobs", "2", "--chunk-size", "1", "-q", cwd=tmp_path)
+    assert two.returncode == 0 and list(csv.DictReader(io.StringIO(two.stdout)))[1]["text"] == expected
+    shared = run_cli("predict", src, "--model", model_path, "--include-shares", "-q", cwd=tmp_path)
+    row = list(csv.DictReader(io.StringIO(shared.stdout)))[1]
+    assert row["text"] == expected and row["label"] in ("broadcast", "conversational")
 
 
 def test_reddit_html_entities_are_decoded(tmp_path, model_path):

@@ -65,8 +65,10 @@ class Run:
         with open(self.log, "wb") as err:
             # A run started in the background (as CI may be) inherits SIGINT ignored; give the child
             # the default disposition a user's terminal would, so Ctrl-C means KeyboardInterrupt.
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parent.parent),
+                                                                             os.environ.get("PYTHONPATH")])))
             self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, cwd=folder,
-                                         preexec_fn=_default_sigint)
+                                         preexec_fn=_default_sigint, env=env)   # this checkout's smclass
 
     @property
     def stderr(self) -> str:

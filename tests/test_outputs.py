@@ -293,7 +293,7 @@ def test_xlsx_output_is_neutralised_and_typed(model_path, tmp_path, formula_post
     sheet = openpyxl.load_workbook(out).active
     rows = [[cell for cell in row] for row in sheet.iter_rows()]
     header = [c.value for c in rows[0]]
-    assert header == ["id", "text", "label", "p_broadcast", "note"]
+    assert header == ["id", "text", "label", "p_broadcast", "lang", "note"]
     body = rows[1:]
     assert len(body) == len(DANGEROUS) + 1
     text = header.index("text")
@@ -525,7 +525,7 @@ def test_several_inputs_union_of_columns_and_paths_that_tell_them_apart(model_pa
                    "--output", out, "-q", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     rows = read_csv(out)
-    assert list(rows[0]) == ["input", "id", "created_at", "platform", "text", "label", "p_broadcast", "note", "team"]
+    assert list(rows[0]) == ["input", "id", "created_at", "platform", "text", "label", "p_broadcast", "lang", "note", "team"]
     assert [r["input"] for r in rows] == ["shop/posts.csv", "club/posts.csv"]
     assert rows[1]["id"] == "c1" and rows[1]["platform"] == "mastodon" and rows[1]["team"] == "north"
     assert rows[1]["created_at"].startswith("2024-05-02") and rows[0]["id"] == "" and rows[0]["team"] == ""

@@ -344,7 +344,8 @@ def test_cli_predict(case, inputs, model_path, tmp_path, capsys):
     assert len(rows) == case.predict.rows            # one output row per input record
     for i, row in enumerate(rows):
         note = case.predict.notes.get(i)
-        assert row["note"] == (note or "")
+        lang_note = f"not English ({row['lang']}): the model was trained on English posts"   # some cases are German
+        assert row["note"] in ((note or ""), "; ".join(filter(None, (note, lang_note))))
         if note and note not in SCORED_NOTES:        # kept, not classified
             assert row["label"] == "" and row["p_broadcast"] == ""
         else:
@@ -359,7 +360,7 @@ def test_predict_keeps_duplicate_ids_and_omits_a_missing_id_column(inputs, model
     assert run_main(capsys, "predict", "-m", model_path, inputs["duplicate-ids"], "-o", dup, "-q")[0] == 0
     assert run_main(capsys, "predict", "-m", model_path, inputs["missing-id-column"], "-o", noid, "-q")[0] == 0
     assert [r["id"] for r in read_output(dup)] == ["7"] * 12
-    assert list(read_output(noid)[0]) == ["text", "label", "p_broadcast", "note"]
+    assert list(read_output(noid)[0]) == ["text", "label", "p_broadcast", "lang", "note"]
 
 
 def test_predict_invalid_utf8_works_with_the_right_encoding(inputs, model_path, tmp_path, capsys):
@@ -379,7 +380,7 @@ def test_predict_100k_tiny_posts(model_path, tmp_path, capsys):
     with open(out, encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh]
     assert len(rows) == 100_000
-    assert rows[0] == {"text": "", "label": "", "p_broadcast": None, "note": "text is empty"}
+    assert rows[0] == {"text": "", "label": "", "p_broadcast": None, "lang": None, "note": "text is empty"}
     assert rows[1]["text"] == "ok 1" and rows[1]["label"] in ("broadcast", "conversational")
 
 
@@ -541,6 +542,10 @@ def test_property_predict_files_keeps_every_record(predictor, values):
         rows = read_output(out)
     assert summary.read == len(rows) == len(values)
     for row, value in zip(rows, values):
-        assert (row["label"] == "") == (row["note"] != "")   # classified, or kept with a note
+        # classified (noted only when not in English), or kept with a note saying why not
+        if row["label"]:
+            assert row["note"] == "" or row["note"] == f"not English ({row['lang']}): the model was trained on English posts"
+        else:
+            assert row["note"] != ""
         if not (isinstance(value, str) and value.strip()):
             assert row["note"] and row["label"] == ""

@@ -35,7 +35,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SCRIPT_POST = "<script>alert('x')</script> & \"quoted\" 😀 Sale now on!"
 WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo",
          "lima", "mike", "november")  # distinct words: texts that differ only in numbers are near-duplicates
-PREDICTION_COLUMNS = ["id", "created_at", "platform", "text", "label", "p_broadcast", "note"]
+PREDICTION_COLUMNS = ["id", "created_at", "platform", "text", "label", "p_broadcast", "lang", "note"]
 
 
 # --------------------------------------------------------------------------- #

@@ -37,7 +37,7 @@ FORMATS = tuple(PLATFORMS) + ("csv", "tsv", "jsonl", "json", "parquet", "xlsx", 
 
 def read_posts(path, *, format=None, text_column=None, id_column=None, encoding=None,
                date_column=None, account_column=None, dayfirst=False, sheet=None,
-               include_shares=False) -> Iterator[Post]:
+               include_shares=False, notify=None) -> Iterator[Post]:
     """Yield one Post per record of ``path`` ("-" is stdin), streaming, in file order.
 
     Column names (``text_column``, ``id_column``, ``date_column``, ``account_column``)
@@ -45,13 +45,14 @@ def read_posts(path, *, format=None, text_column=None, id_column=None, encoding=
     is found among common names (text, Message, Post, Caption...). Dates are read
     month first ("05/02/2024" is May 2) unless ``dayfirst``. ``sheet`` picks an
     .xlsx sheet (default: the first). Shares of someone else's post (X retweets)
-    keep their text only with ``include_shares``.
+    keep their text only with ``include_shares``. ``notify`` receives the one-line
+    notices (such as the guessed text column) instead of stderr: ``-q`` silences them.
     """
     if format is not None and format not in FORMATS:
         raise UsageError(f"Unknown input format '{format}'; use one of: {', '.join(FORMATS)}.")
     opts = dict(text_column=text_column, id_column=id_column, encoding=encoding,
                 date_column=date_column, account_column=account_column, dayfirst=dayfirst,
-                sheet=sheet, include_shares=include_shares)
+                sheet=sheet, include_shares=include_shares, notify=notify)
     if str(path) == "-":
         return _read_stdin(format, opts)
     return _read_path(Path(path), format, opts)

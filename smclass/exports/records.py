@@ -31,6 +31,7 @@ class Post:
     extra: dict = field(default_factory=dict)
     where: str = ""
     account: str | None = None
+    shown: str | None = None    # written in the text column when text is None: a retweet's own words, not classified
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -90,25 +90,26 @@ def _tweet_post(item, where: str, include_shares: bool = False, source: str | No
     """One archive element ({"tweet": {...}} or a bare tweet) as a Post.
 
     A retweet ("RT @user: ...") carries someone else's words: like a Mastodon boost
-    it is kept with a note and no text, unless ``include_shares`` asks to classify it.
+    it is kept with a note and not classified (its words are still written out, as
+    ``shown``), unless ``include_shares`` asks to classify it.
     """
     if not isinstance(item, dict):
         return _not_object(where, "x")
     tweet = _unwrap(item)
     raw = tweet.get("full_text", tweet.get("text"))
     text, note = _text_value(raw)
-    skip = _SKIP
+    skip, shown = _SKIP, None
     if text is not None:
         text = _media_as_shown(_x_unescape(text), tweet)
         if text.startswith("RT @"):
             note = RETWEET_NOTE
             if not include_shares:
-                text, skip = None, _SKIP_RETWEET
+                text, shown, skip = None, text, _SKIP_RETWEET
     is_reply = any(tweet.get(k) not in (None, "") for k in _REPLY_KEYS)
     tid = tweet.get("id_str", tweet.get("id"))
     return Post(_id_value(tid), text, _x_time(tweet.get("created_at")), "x", is_reply, note,
                 RawJsonExtra(source, skip, unwrap=_unwrap) if source is not None else LazyExtra(tweet, skip),
-                where)
+                where, shown=shown)
 
 
 def _read_x_stream(src: _Source) -> Iterator[Post]:
