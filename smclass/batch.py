@@ -209,6 +209,21 @@ def _tagged(inputs, labels, read_kwargs, size: int):
             yield [(label, post) for post in chunk]
 
 
+def _once(notify):
+    """A notice callback that passes each distinct notice on once: several inputs are opened twice
+    (once to collect their columns, once to classify), and a notice should not repeat."""
+    from .exports.columns import _notice
+
+    shown: set[str] = set()
+    target = notify or _notice
+
+    def once(message: str) -> None:
+        if message not in shown:
+            shown.add(message)
+            target(message)
+    return once
+
+
 def _first_chunks(inputs, labels, read_kwargs, size: int) -> list:
     """The first chunk of every input (read and let go), to decide the output columns up front."""
     from .exports import read_posts
@@ -272,7 +287,7 @@ def predict_files(
         predictor = Predictor.load(model, threshold=threshold, trusted=trusted)
     read_kwargs = {"format": input_format, "text_column": text_column, "id_column": id_column, "encoding": encoding,
                    "date_column": date_column, "account_column": account_column, "dayfirst": dayfirst,
-                   "sheet": sheet, "include_shares": include_shares, "notify": notify}
+                   "sheet": sheet, "include_shares": include_shares, "notify": _once(notify)}
     labels = _input_labels(inputs)
     several = len(inputs) > 1
     stream = _tagged(inputs, labels, read_kwargs, chunk_size)

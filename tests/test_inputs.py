@@ -96,6 +96,17 @@ def test_quiet_silences_the_guessed_column_notice(tmp_path, model_path):
     assert "hootsuite.csv: reading the post text from column 'Message'" in loud.stderr
 
 
+def test_the_guessed_column_notice_appears_once_per_input(tmp_path, model_path):
+    """Several inputs are opened twice (columns first, then posts); the notice must not repeat."""
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text(HOOTSUITE, encoding="utf-8")
+    second.write_text(HOOTSUITE, encoding="utf-8")
+    done = run_cli("predict", first, second, "--model", model_path, "-o", tmp_path / "o.csv")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("a.csv: reading the post text from column 'Message'") == 1
+    assert done.stderr.count("b.csv: reading the post text from column 'Message'") == 1
+
+
 def test_dayfirst_reads_day_then_month(tmp_path, model_path):
     path = tmp_path / "hootsuite.csv"
     path.write_text(HOOTSUITE, encoding="utf-8")
