@@ -25,7 +25,7 @@ from .wording import counted
 
 BASE_COLUMNS = ("id", "created_at", "platform", "is_reply")
 RESULT_COLUMNS = ("text", "label", "p_broadcast", "lang", "note")   # "lang" is left out under --no-lang
-DEFAULT_CHUNK = 10_000
+DEFAULT_CHUNK = 4096         # posts per chunk: 10,000 cost ~50 MB more peak memory on 1M posts, no faster
 
 
 @dataclass
