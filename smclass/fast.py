@@ -5,7 +5,7 @@ pure-Python normaliser (:func:`smclass.text.chunk_words`). This module does the
 same work on whole arrays:
 
 - :func:`split` cuts the posts into whitespace chunks and deduplicates them
-  (``utf8_split_whitespace`` + ``dictionary_encode``), so the chunk cache is
+  (``ascii_split_whitespace`` + ``dictionary_encode``), so the chunk cache is
   asked once per *distinct* chunk, not once per occurrence;
 - :func:`normalise` normalises the new distinct chunks. Chunks of printable
   ASCII without ``&`` are handled by RE2: whole-chunk links and e-mail
@@ -104,14 +104,69 @@ def python_normalise(chunks: list[str]) -> Flat:
 
 
 # --- splitting ------------------------------------------------------------------
-_OTHER_SPACE = "[" + "".join(chr(c) for c in range(0x3001) if chr(c).isspace() and chr(c) not in " \t\n\v\f\r") + "]"
+# Characters that become a plain space before the split: the invisible ones and
+# Python's whitespace beyond ASCII's " \t\n\v\f\r" (\x1c-\x1f, NEL, NBSP, U+2000.., U+3000 ...)
+_TO_SPACE = INVISIBLE + "".join(
+    chr(c) for c in range(0x3001) if chr(c).isspace() and chr(c) not in " \t\n\v\f\r")
+_SEP = f" {SENTINEL} "
+_SENT = SENTINEL.encode()
+
+
+def _utf8_key(char: str) -> int:
+    """The first three bytes of ``char`` in UTF-8 as one int (zero-padded), as :func:`_blank` reads them."""
+    raw = (char.encode() + b"\0\0")[:3]
+    return raw[0] << 16 | raw[1] << 8 | raw[2]
+
+
+_MULTI_KEYS = np.array(sorted({_utf8_key(c) for c in _TO_SPACE if ord(c) >= 0x80}), dtype=np.int64)
+_MULTI_LEADS = np.zeros(256, dtype=bool)
+_MULTI_LEADS[sorted({c.encode()[0] for c in _TO_SPACE if ord(c) >= 0x80})] = True
+_ASCII_TO_SPACE = [c.encode() for c in _TO_SPACE if ord(c) < 0x80]
+
+
+def _blank(data: bytes) -> bytes:
+    """The UTF-8 ``data`` with every character of _TO_SPACE overwritten by as many ASCII spaces as
+    it has bytes, and line breaks in one form: a CR before an LF becomes a space, any other CR an LF.
+
+    One pass over the bytes finds them; the buffer is only copied when there is something to change.
+    """
+    ascii_hits = [c for c in _ASCII_TO_SPACE if c in data]                 # memchr
+    has_cr = b"\r" in data
+    raw = np.frombuffer(data + b"\0\0", dtype=np.uint8)    # two bytes of padding past the end
+    hits = []
+    if not data.isascii():
+        lead = np.flatnonzero(_MULTI_LEADS[raw[:-2]])
+        if len(lead):
+            keys = raw[lead].astype(np.int64) << 16 | raw[lead + 1].astype(np.int64) << 8 | raw[lead + 2]
+            two = keys >> 16 < 0xE0                  # a two-byte character: the third byte is the next one's
+            keys[two] &= ~0xFF
+            found = np.isin(keys, _MULTI_KEYS)
+            hits = [(lead[found & two], 2), (lead[found & ~two], 3)]
+    if not (ascii_hits or has_cr or any(len(h) for h, _ in hits)):
+        return data
+    raw = raw.copy()
+    for start, width in hits:
+        for k in range(width):
+            raw[start + k] = 0x20
+    for c in ascii_hits:
+        raw[raw == c[0]] = 0x20
+    if has_cr:
+        cr = np.flatnonzero(raw == 0x0D)
+        crlf = raw[cr + 1] == 0x0A
+        raw[cr[crlf]] = 0x20
+        raw[cr[~crlf]] = 0x0A
+    return raw[:-2].tobytes()
 
 
 def split(texts: list[str]):
-    """(distinct chunks, index of each chunk occurrence into them, post of each occurrence), or None.
+    """(distinct chunks, index of each chunk occurrence into them, post of each occurrence, the
+    distinct chunks as an arrow array), or None.
 
     The same chunks as ``str.split()`` after line breaks become `` xxnl `` and
-    invisible characters spaces (pyarrow's Unicode whitespace is Python's).
+    invisible characters spaces. The posts are joined into one UTF-8 buffer
+    with a sentinel chunk between them; one pass over its bytes finds the
+    characters to blank out (:func:`_blank`), and the buffer is only copied
+    when there are some.
     None when pyarrow is missing or cannot encode a post (e.g. a lone surrogate).
     """
     modules = arrow()
@@ -119,22 +174,26 @@ def split(texts: list[str]):
         return None
     pa, pc = modules
     try:
-        array = _strings(pa, texts)
-    except (pa.ArrowException, UnicodeError, TypeError, OverflowError):
+        data = (SENTINEL + " " + _SEP.join(texts)).encode("utf-8")      # the first chunk is the sentinel
+        if data.count(_SENT) != len(texts):      # a post holds the sentinel itself: it is a space there
+            data = (SENTINEL + " " + _SEP.join(t.replace(SENTINEL, " ") for t in texts)).encode("utf-8")
+    except (UnicodeError, TypeError):
         return None
-    for old, new in (("\r\n", "\n"), ("\r", "\n"), ("\n", " xxnl ")) + tuple((c, " ") for c in INVISIBLE + SENTINEL):
-        if _bools(pc.match_substring(array, old)).any():
-            array = pc.replace_substring(array, old, new)
-    # Python's whitespace beyond ASCII's (and \x1c-\x1f) becomes a plain space, then an ASCII split:
-    # utf8_split_whitespace was seen to miss U+3000 after other kernels ran on the same array
-    if _bools(pc.match_substring_regex(array, _OTHER_SPACE)).any():
-        array = pc.replace_substring_regex(array, _OTHER_SPACE, " ")
-    lists = pc.ascii_split_whitespace(array)
-    offsets = _numbers(lists.offsets)
-    doc = np.repeat(np.arange(len(texts)), np.diff(offsets))
-    encoded = pc.dictionary_encode(pc.list_flatten(lists))
+    data = _blank(data)
+    if b"\n" in data:
+        data = data.replace(b"\n", b" xxnl ")
+    data = data.rstrip()                         # only ASCII whitespace is left: no empty chunk at the end
+    try:
+        array = pa.LargeStringArray.from_buffers(1, pa.py_buffer(np.array([0, len(data)], dtype=np.int64)),
+                                                 pa.py_buffer(data))
+        encoded = pc.dictionary_encode(pc.list_flatten(pc.ascii_split_whitespace(array)))
+    except pa.ArrowException:                    # pragma: no cover - e.g. past arrow's size limits
+        return None
     index = _numbers(encoded.indices).astype(np.int64)
-    return encoded.dictionary.to_pylist(), index, doc
+    boundary = index == 0                        # the sentinel is the first distinct chunk
+    doc = np.cumsum(boundary) - 1
+    keep = ~boundary
+    return encoded.dictionary.to_pylist(), index[keep], doc[keep], encoded.dictionary
 
 
 # --- normalising ----------------------------------------------------------------

@@ -386,7 +386,7 @@ class Featuriser:
             if self._mostly_new(tables, texts):         # cached batches are faster through str.split
                 split = fast.split(texts)
         if split is not None:
-            distinct, index, chunk_doc = split
+            distinct, index, chunk_doc, _ = split
             ids = self._chunk_ids(tables, distinct)[index]
         else:
             try:

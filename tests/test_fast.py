@@ -42,7 +42,8 @@ def test_vectorised_normaliser_on_the_corpus(corpus_records):
 def test_split_gives_the_chunks_str_split_gives(texts):
     got = fast.split(texts)
     assert got is not None
-    distinct, index, doc = got
+    distinct, index, doc, array = got
+    assert array.to_pylist() == distinct
     for i, text in enumerate(texts):
         cleaned = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " xxnl ")
         for c in "\u200b\u200c\u200d\u2060\ufeff\u180e\ue000":
@@ -95,3 +96,14 @@ def test_a_big_batch_does_not_import_pandas(model_path, corpus_records):
             f"p.predict(json.loads(sys.stdin.read())); print('pyarrow' in sys.modules, 'pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], input=texts, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "True False"
+
+
+def test_split_treats_every_python_whitespace_and_invisible_character_as_a_space():
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()] + list("\u200b\u200c\u200d\u2060\ufeff\u180e\ue000")
+    texts = [f"x{c}y\u00e9{c}" for c in spaces] + ["".join(spaces) + "z", "plain ascii\x1c\x1f"]
+    distinct, index, doc, _ = fast.split(texts)
+    for i, text in enumerate(texts):
+        cleaned = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " xxnl ")
+        for c in "\u200b\u200c\u200d\u2060\ufeff\u180e\ue000":
+            cleaned = cleaned.replace(c, " ")
+        assert [distinct[k] for k in index[doc == i].tolist()] == cleaned.split(), repr(text)
