@@ -197,16 +197,58 @@ def split(texts: list[str]):
 
 
 # --- normalising ----------------------------------------------------------------
-# printable ASCII without "&" (so repair() changes nothing), and the same without digits
-_ASCII = r"^[\x21-\x25\x27-\x7e]+$"
-_NO_DIGIT = r"^[\x21-\x25\x27-\x2f\x3a-\x7e]+$"
+# A chunk goes the RE2 way when it is printable ASCII without "&" (so repair() changes nothing and
+# RE2's \w, \b and case mapping are Python's) and holds no short code-like run (see _SHORT_CODE).
 _URL_RE2 = (r"(?i)^(?:[(\[\"'<]*(?:https?://|www\.)\S+|[(\[\"'<]*(?:[a-z0-9-]+\.)+(?:" + _TLDS
             + r")(?:/\S*)?[)\].,!?\"'>]*)$")
 _EMAIL_RE2 = "^(?:" + _EMAIL.pattern + ")$"
-# text._PIECE on a chunk without digits: user, tag, word, other (price, pct, code and num need a digit)
-_TOKEN = r"(@\w+(?:@[\w-]+(?:\.[\w-]+)+)?|#\w+|[A-Za-z]+(?:'[A-Za-z]+)*|.)"
-_BODY_TOKEN = r"([A-Za-z]+|.)"
-_REPEAT_RE2 = "|".join(c * 4 for c in "abcdefghijklmnopqrstuvwxyz")
+# text._PIECE on printable ASCII: user, tag, price, pct, code, num, word, other. Python's code is
+# \b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{4,}\b: a whole run of capitals and digits holding both,
+# of four or more. RE2 has no look-ahead, so _CODE takes such runs of any length from two, and
+# chunks with a run of two or three (where Python's code fails and num or word match instead)
+# are left to Python: _SHORT_CODE finds them.
+_CODE = r"\b(?:[0-9][A-Z0-9]*[A-Z]|[A-Z][A-Z0-9]*[0-9])[A-Z0-9]*\b"
+_SHORT_CODE = (r"\b(?:[0-9][A-Z]|[A-Z][0-9]|[A-Z0-9][0-9][A-Z]|[A-Z0-9][A-Z][0-9]|[0-9][A-Z][A-Z0-9]"
+               r"|[A-Z][0-9][A-Z0-9])\b")
+_TOKEN = (r"(@\w+(?:@[\w-]+(?:\.[\w-]+)+)?|#\w+|\$\d+(?:[.,]\d+)*[kKmM]?\b|\d+(?:[.,]\d+)*\$"
+          r"|\d+(?:[.,]\d+)?%|" + _CODE + r"|\d+(?:[.,:/]\d+)*|[A-Za-z]+(?:'[A-Za-z]+)*|.)")
+# the same on the body of a tag (\w+: no price, pct, or apostrophe)
+_BODY_TOKEN = r"(" + _CODE + r"|\d+|[A-Za-z]+|.)"
+
+# byte classes, OR-ed over each string by _classes
+_BAD, _DIGIT, _UPPER, _LOWER, _AT, _DOT = 1, 2, 4, 8, 16, 32
+_CLASS = np.zeros(256, dtype=np.uint8)
+_CLASS[:0x21] = _BAD
+_CLASS[0x7F:] = _BAD
+_CLASS[ord("&")] = _BAD
+_CLASS[ord("0") : ord("9") + 1] = _DIGIT
+_CLASS[ord("A") : ord("Z") + 1] = _UPPER
+_CLASS[ord("a") : ord("z") + 1] = _LOWER
+_CLASS[ord("@")] = _AT
+_CLASS[[ord("."), ord(":")]] = _DOT
+
+
+def _layout(array):
+    """(offsets from the first string's start, the bytes) of a string or large_string array without nulls."""
+    width = 64 if array.type.id == arrow()[0].large_string().id else 32
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.dtype(f"int{width}"))
+    offsets = offsets[array.offset : array.offset + len(array) + 1].astype(np.int64)
+    data = array.buffers()[2]
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    return offsets - offsets[0], raw[offsets[0] : offsets[-1]]
+
+
+def _classes(array):
+    """(OR of the byte classes, byte length, first byte, last byte) of every string of ``array``."""
+    offsets, raw = _layout(array)
+    length = np.diff(offsets)
+    padded = np.append(raw, np.zeros(1, dtype=np.uint8))
+    starts = offsets[:-1]
+    flags = np.bitwise_or.reduceat(_CLASS[padded], starts) if len(starts) else np.zeros(0, dtype=np.uint8)
+    flags[length == 0] = _BAD
+    first = padded[starts]
+    last = padded[np.maximum(offsets[1:] - 1, 0)]
+    return flags, length, first, last
 
 
 def _tokens(pc, array, pattern: str):
@@ -218,22 +260,27 @@ def _tokens(pc, array, pattern: str):
     return pc.filter(flat, _mask(arrow()[0], nonempty)), owner[nonempty]
 
 
-def normalise(chunks: list[str]) -> Flat:
-    """``[text.chunk_words(c) for c in chunks]``, vectorised where RE2 gives the same answer."""
+def normalise(chunks: list[str], array=None) -> Flat:
+    """``[text.chunk_words(c) for c in chunks]``, vectorised where RE2 gives the same answer.
+
+    ``array``: the same chunks as an arrow string array, when the caller has one (saves encoding them).
+    """
     modules = arrow()
     if modules is None or not chunks:
         return python_normalise(chunks)
     pa, pc = modules
-    try:
-        array = _strings(pa, chunks)
-    except (pa.ArrowException, UnicodeError, TypeError, OverflowError):
-        return python_normalise(chunks)
+    if array is None:
+        try:
+            array = _strings(pa, chunks)
+        except (pa.ArrowException, UnicodeError, TypeError, OverflowError):
+            return python_normalise(chunks)
     n = len(chunks)
-    ascii_ok = _bools(pc.match_substring_regex(array, _ASCII))
-    ascii_ok &= _numbers(pc.utf8_length(array)) <= 500     # MAX_TOKEN_CHARS
-    url = ascii_ok & _bools(pc.match_substring_regex(array, _URL_RE2))
-    email = ascii_ok & ~url & _bools(pc.match_substring_regex(array, _EMAIL_RE2))
-    simple = ascii_ok & ~url & ~email & _bools(pc.match_substring_regex(array, _NO_DIGIT))
+    flags, length, _, _ = _classes(array)
+    ascii_ok = (flags & _BAD == 0) & (length <= 500)       # MAX_TOKEN_CHARS (one byte per character here)
+    url = _matches(pa, pc, array, ascii_ok & (flags & _DOT > 0), _URL_RE2)
+    email = _matches(pa, pc, array, ascii_ok & ~url & (flags & _AT > 0), _EMAIL_RE2)
+    simple = ascii_ok & ~url & ~email
+    simple &= ~_matches(pa, pc, array, simple & (flags & _DIGIT > 0) & (flags & _UPPER > 0), _SHORT_CODE)
     rest = np.flatnonzero(~(url | email | simple))
 
     parts = [(np.flatnonzero(url), Flat(["xxurl"], np.zeros(int(url.sum()), dtype=np.int64),
@@ -242,41 +289,89 @@ def normalise(chunks: list[str]) -> Flat:
                                           np.ones(int(email.sum()), dtype=np.int64)))]
     where = np.flatnonzero(simple)
     if len(where):
-        parts.append((where, _normalise_simple(pa, pc, pc.filter(array, _mask(pa, simple)))))
+        parts.append((where, _normalise_ascii(pa, pc, pc.filter(array, _mask(pa, simple)))))
     if len(rest):
         parts.append((rest, python_normalise([chunks[i] for i in rest.tolist()])))
     return _merge(n, parts)
 
 
-def _normalise_simple(pa, pc, array) -> Flat:
-    """Printable-ASCII chunks with no digit, no ``&``, not a link or an e-mail address."""
+def _matches(pa, pc, array, candidates: np.ndarray, pattern: str) -> np.ndarray:
+    """Which strings of ``array`` match ``pattern``, asking RE2 about the ``candidates`` only."""
+    out = np.zeros(len(array), dtype=bool)
+    where = np.flatnonzero(candidates)
+    if len(where):
+        out[where] = _bools(pc.match_substring_regex(pc.filter(array, _mask(pa, candidates)), pattern))
+    return out
+
+
+# token kinds: the constant word each becomes (None: the token itself, lower-cased)
+_KINDS = ("word", "other", "user", "tag", "price", "pct", "code", "num")
+_WORD, _OTHER, _USER, _TAG, _PRICE, _PCT, _CODE_KIND, _NUM = range(len(_KINDS))
+
+
+def _kinds(tokens) -> tuple[np.ndarray, np.ndarray]:
+    """(kind, is ALL-CAPS word of three or more) of every token cut by _TOKEN or _BODY_TOKEN."""
+    flags, length, first, last = _classes(tokens)
+    first_digit = (first >= 0x30) & (first <= 0x39)
+    first_letter = _CLASS[first] & (_UPPER | _LOWER) > 0
+    kind = np.full(len(tokens), _OTHER, dtype=np.int8)
+    long = length >= 2
+    kind[first_letter] = _WORD
+    kind[first_digit] = _NUM
+    kind[first_digit & (flags & _UPPER > 0)] = _CODE_KIND           # digits then capitals
+    kind[first_letter & (flags & _DIGIT > 0)] = _CODE_KIND          # capitals then digits
+    kind[first_digit & (last == ord("%"))] = _PCT
+    kind[(first_digit & (last == ord("$"))) | ((first == ord("$")) & long)] = _PRICE
+    kind[(first == ord("@")) & long] = _USER
+    kind[(first == ord("#")) & long] = _TAG
+    caps = (kind == _WORD) & (length >= 3) & (flags & _LOWER == 0)
+    return kind, caps
+
+
+_CONSTANT = {_USER: "xxuser", _TAG: "xxtag", _PRICE: "xxprice", _PCT: "xxpct", _CODE_KIND: "xxcode", _NUM: "xxnum"}
+
+
+def _normalise_ascii(pa, pc, array) -> Flat:
+    """Printable-ASCII chunks without ``&`` or short code-like runs, not a link or an e-mail address."""
     tokens, owner = _tokens(pc, array, _TOKEN)
     count = len(tokens)
-    is_user = _bools(pc.match_substring_regex(tokens, "^@."))
-    is_tag = _bools(pc.match_substring_regex(tokens, "^#."))
-    tags = np.flatnonzero(is_tag)
-    body, body_owner = _tokens(pc, pc.utf8_slice_codeunits(pc.filter(tokens, _mask(pa, is_tag)), 1), _BODY_TOKEN)
+    kind, caps = _kinds(tokens)
+    tags = np.flatnonzero(kind == _TAG)
+    body, body_owner = _tokens(pc, pc.utf8_slice_codeunits(pc.filter(tokens, _mask(pa, kind == _TAG)), 1),
+                               _BODY_TOKEN)
+    body_kind, body_caps = _kinds(body)
     body_owner = tags[body_owner]                        # token index of the tag each body token belongs to
-    # items in output order: a tag becomes "xxtag" and its body's tokens; a user becomes "xxuser"
+    # items in output order: a tag becomes "xxtag" and its body's items; other kinds one item each
     n_items = np.ones(count, dtype=np.int64)
     n_items += np.bincount(body_owner, minlength=count)
     start = np.cumsum(n_items) - n_items
-    XXTAG, XXUSER = count + len(body), count + len(body) + 1
-    source = np.empty(int(n_items.sum()), dtype=np.int64)
-    source[start] = np.arange(count)
-    source[start[is_user]] = XXUSER
-    source[start[tags]] = XXTAG
+    total = int(n_items.sum())
+    constant_at = count + len(body)                      # pool index of the first constant word
+    constants = list(_CONSTANT)
+    source = np.empty(total, dtype=np.int64)
+    item_kind = np.empty(total, dtype=np.int8)
+    item_caps = np.zeros(total, dtype=bool)
+    own = np.arange(count)
+    own_kind = kind.astype(np.int64)
+    is_constant = np.isin(own_kind, constants)
+    own[is_constant] = constant_at + np.searchsorted(constants, own_kind[is_constant])
+    source[start] = own
+    item_kind[start] = kind
+    item_caps[start] = caps
     if len(body):
         first_body = np.r_[0, np.cumsum(np.bincount(body_owner, minlength=count))][:-1]
         rank = np.arange(len(body)) - first_body[body_owner]
-        source[start[body_owner] + 1 + rank] = count + np.arange(len(body))
+        at = start[body_owner] + 1 + rank
+        own = count + np.arange(len(body))
+        body_kind64 = body_kind.astype(np.int64)
+        is_constant = np.isin(body_kind64, constants)
+        own[is_constant] = constant_at + np.searchsorted(constants, body_kind64[is_constant])
+        source[at] = own
+        item_kind[at] = body_kind
+        item_caps[at] = body_caps
     item_owner = np.repeat(owner, n_items)
-    pool = pa.concat_arrays([tokens, body, _strings(pa, ["xxtag", "xxuser"])])
-    items = pc.take(pool, _ints(pa, source))
-    is_word = _bools(pc.match_substring_regex(items, "^[A-Za-z]"))
-    caps = is_word & (_numbers(pc.utf8_length(items)) >= 3) \
-        & ~_bools(pc.match_substring_regex(items, "[a-z]"))
-    lowered = pc.ascii_lower(items)
+    pool = pa.concat_arrays([tokens, body, _strings(pa, [_CONSTANT[k] for k in constants])])
+    lowered = pc.ascii_lower(pc.take(pool, _ints(pa, source)))
     encoded = pc.dictionary_encode(lowered)
     code = _numbers(encoded.indices).astype(np.int64)
     vocab = encoded.dictionary.to_pylist()
@@ -284,9 +379,9 @@ def _normalise_simple(pa, pc, array) -> Flat:
     keep = np.ones(len(code), dtype=bool)
     if len(code) >= 4:
         same = (code[3:] == code[2:-1]) & (code[3:] == code[1:-2]) & (code[3:] == code[:-3]) \
-            & (item_owner[3:] == item_owner[:-3]) & ~is_word[3:]
+            & (item_owner[3:] == item_owner[:-3]) & (item_kind[3:] == _OTHER)
         keep[3:] = ~same
-    code, caps, item_owner = code[keep], caps[keep], item_owner[keep]
+    code, caps, item_owner = code[keep], item_caps[keep], item_owner[keep]
     # "xxcaps" before every ALL-CAPS word of three or more characters
     n_out = 1 + caps
     out = np.repeat(code, n_out)

@@ -13,10 +13,14 @@ from smclass.text import chunk_words
 pytest.importorskip("pyarrow")
 
 ASCII_SOUP = st.text(alphabet=st.sampled_from(list("aAbBzZ'_@#.-:/!?!()[]\"<>$%&;,+=~*^`|{}\\019x w")), max_size=24)
-ANY_CHUNK = st.one_of(ASCII_SOUP, st.text(max_size=12),
+# capitals, digits and the characters around prices, percentages, codes and numbers
+CODE_SOUP = st.text(alphabet=st.sampled_from(list("AB9Z01$%.,:/#@_xkK'!")), min_size=1, max_size=16)
+ANY_CHUNK = st.one_of(ASCII_SOUP, CODE_SOUP, st.text(max_size=12),
                       st.sampled_from(["https://x.example/a", "www.shop.co.uk", "bit.ly/3F", "ana@example.org",
                                        "@ana@mastodon.social", "#SALE", "#foo_bar'x", "SOOOOO", "!!!!!", "@a@b@c@d",
-                                       "DON'T", "__#__x", "a" * 600, "Caf\u00c3\u00a9", "\u0130stanbul", "#____a!!!!"]))
+                                       "DON'T", "__#__x", "a" * 600, "Caf\u00c3\u00a9", "\u0130stanbul", "#____a!!!!",
+                                       "SPRING20", "4K", "MP3!", "A1B2", "#2020GOALS", "#B2B", "$5k", "$5kg", "5$",
+                                       "40%", "1,000.50", "10:30", "3/4", "4AB5x", "x4AB5", "A1_B2C3", "AB12cd"]))
 
 
 def words_of(flat: fast.Flat) -> list[tuple[str, ...]]:
@@ -107,3 +111,13 @@ def test_split_treats_every_python_whitespace_and_invisible_character_as_a_space
         for c in "\u200b\u200c\u200d\u2060\ufeff\u180e\ue000":
             cleaned = cleaned.replace(c, " ")
         assert [distinct[k] for k in index[doc == i].tolist()] == cleaned.split(), repr(text)
+
+
+def test_chunks_with_digits_take_the_vectorised_path_unless_a_short_code_is_in_them(monkeypatch):
+    sent = []
+    real = fast.python_normalise
+    monkeypatch.setattr(fast, "python_normalise", lambda chunks: sent.extend(chunks) or real(chunks))
+    vectorised = ["SPRING20", "$19.99", "40%", "10:30", "#2020GOALS", "A1B2!", "@ana99", "x4AB5", "3/4"]
+    python = ["4K", "MP3!", "#B2B", "caf\u00e9", "&amp;"]
+    assert words_of(fast.normalise(vectorised + python)) == [chunk_words(c) for c in vectorised + python]
+    assert sent == python
