@@ -75,6 +75,12 @@ def _strings(pa, texts: list[str]):
     return pa.LargeStringArray.from_buffers(len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)))
 
 
+def take(array, positions: np.ndarray):
+    """The strings of an arrow ``array`` at ``positions`` (a numpy integer array)."""
+    pa, pc = arrow()
+    return pc.take(array, _ints(pa, positions))
+
+
 def _mask(pa, mask: np.ndarray):
     """A boolean arrow array from a numpy one (without pa.array, see _strings)."""
     bits = np.packbits(np.ascontiguousarray(mask, dtype=bool), bitorder="little")
@@ -98,8 +104,8 @@ def _numbers(array) -> np.ndarray:
     return values[array.offset : array.offset + len(array)]
 
 
-def python_normalise(chunks: list[str]) -> Flat:
-    """The pure-Python normaliser, in :class:`Flat` form."""
+def python_normalise(chunks: list[str], array=None) -> Flat:
+    """The pure-Python normaliser, in :class:`Flat` form (``array`` is not needed)."""
     return flat_from_tuples(list(map(chunk_words, chunks)))
 
 

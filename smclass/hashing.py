@@ -235,27 +235,39 @@ class Tables:
         for word in new:
             self.word_ids[word] = len(self.words)
             self.words.append(word)
-        fresh = [w[:MAX_GRAM_WORD] if len(w) > MAX_GRAM_WORD else w for w in new]
+        long = [k for k, w in enumerate(new) if len(w) > MAX_GRAM_WORD]
+        fresh = new
+        if long:
+            fresh = list(new)
+            for k in long:
+                fresh[k] = new[k][:MAX_GRAM_WORD]
         whash, counts, feats = word_features(fresh, self.n_features, self.char_ngrams, self.unigrams)
-        if any(len(w) > MAX_GRAM_WORD for w in new):   # the unigram hashes the whole word
-            whash = word_features(new, self.n_features, None, False)[0]
+        if long:                                         # the unigram hashes the whole word
+            whash[long] = word_features([new[k] for k in long], self.n_features, None, False)[0]
         self._word_feat_start.extend(self._word_feats.size + np.cumsum(counts) - counts)
         self._word_feat_len.extend(counts)
         self._word_feats.extend(feats)
         self._word_hash.extend(whash)
 
-    def add_chunks(self, chunks, normalise=None) -> None:
-        """Normalise chunks not seen before; hash their new words all at once; publish.
+    def add_chunks(self, chunks: list[str], normalise=None, array=None) -> np.ndarray:
+        """Normalise the distinct ``chunks`` not seen before; hash their new words all at once;
+        publish. Returns the chunk id of every chunk of ``chunks``.
 
-        ``normalise`` maps a list of chunks to their words in :class:`smclass.fast.Flat`
-        form (default: the pure-Python normaliser).
+        ``normalise`` maps a list of chunks (and the same as an arrow array, or None) to
+        their words in :class:`smclass.fast.Flat` form (default: the pure-Python normaliser);
+        ``array``: ``chunks`` as an arrow string array, when the caller has one.
         """
         with self.lock:
             chunk_ids = self.chunk_ids
-            new = [c for c in chunks if c not in chunk_ids]
-            if not new:
-                return
-            flat = (normalise or fast.python_normalise)(new)
+            ids = np.fromiter(map(chunk_ids.get, chunks, itertools.repeat(-1)), dtype=np.int64, count=len(chunks))
+            fresh = np.flatnonzero(ids < 0)              # another thread may have added some meanwhile
+            if not len(fresh):
+                return ids
+            new = chunks
+            if len(fresh) < len(chunks):
+                new = [chunks[k] for k in fresh.tolist()]
+                array = None if array is None else fast.take(array, fresh)
+            flat = (normalise or fast.python_normalise)(new, array)
             word_ids = self.word_ids
             new_words: dict[str, int] = {}
             first_id = len(self.words)
@@ -274,9 +286,10 @@ class Tables:
             self._chunk_words.extend(vocab_ids[flat.occ])
             self._publish()
             first_chunk = len(chunk_ids)
-            for offset, chunk in enumerate(new):      # findable only now that the rows are published
-                chunk_ids[chunk] = first_chunk + offset
+            chunk_ids.update(zip(new, range(first_chunk, first_chunk + len(new))))   # findable only now
             self.key_chars += sum(map(len, new))
+            ids[fresh] = np.arange(first_chunk, first_chunk + len(new))
+            return ids
 
     def word_weights(self, scorer: "Scorer", snapshot: Snapshot) -> tuple[np.ndarray, np.ndarray]:
         """Per-word sums of ``idf * coef`` and ``idf ** 2`` for every word of ``snapshot``."""
@@ -386,8 +399,8 @@ class Featuriser:
             if self._mostly_new(tables, texts):         # cached batches are faster through str.split
                 split = fast.split(texts)
         if split is not None:
-            distinct, index, chunk_doc, _ = split
-            ids = self._chunk_ids(tables, distinct)[index]
+            distinct, index, chunk_doc, array = split
+            ids = self._chunk_ids(tables, distinct, array)[index]
         else:
             try:
                 joined = _JOIN.join(texts)
@@ -416,15 +429,24 @@ class Featuriser:
         get = tables.chunk_ids.get
         return sum(get(c) is None for c in sample) * 5 > len(sample)
 
-    def _chunk_ids(self, tables: Tables, chunks: list[str]) -> np.ndarray:
+    def _chunk_ids(self, tables: Tables, chunks: list[str], array=None) -> np.ndarray:
+        """The chunk id of every chunk, adding those not in the tables yet. ``array``: the same chunks
+        as an arrow string array, given when they are distinct (as :func:`smclass.fast.split` makes them)."""
         get = tables.chunk_ids.get
         ids = np.fromiter(map(get, chunks, itertools.repeat(-1)), dtype=np.int64, count=len(chunks))
         missing = np.flatnonzero(ids < 0)
-        if len(missing):
-            unseen = list(dict.fromkeys(map(chunks.__getitem__, missing.tolist())))
-            normalise = fast.normalise if self.use_arrow and len(unseen) >= ARROW_CHUNKS else None
-            tables.add_chunks(unseen, normalise)
-            ids[missing] = list(map(get, map(chunks.__getitem__, missing.tolist())))
+        if not len(missing):
+            return ids
+        if array is not None:                        # distinct chunks: the new ids come back in order
+            unseen = [chunks[k] for k in missing.tolist()]
+            arrow = len(unseen) >= ARROW_CHUNKS and self.use_arrow
+            ids[missing] = tables.add_chunks(unseen, fast.normalise if arrow else None,
+                                             fast.take(array, missing) if arrow else None)
+            return ids
+        unseen = list(dict.fromkeys(map(chunks.__getitem__, missing.tolist())))
+        normalise = fast.normalise if self.use_arrow and len(unseen) >= ARROW_CHUNKS else None
+        tables.add_chunks(unseen, normalise)
+        ids[missing] = list(map(get, map(chunks.__getitem__, missing.tolist())))
         return ids
 
     def pairs(self, occ: Occurrences) -> tuple[np.ndarray, np.ndarray, list]:
