@@ -125,7 +125,7 @@ def word_features(words: list[str], n_features: int, char_ngrams, unigrams: bool
     if not words:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     with np.errstate(over="ignore"):
-        joined = "\x00".join("<" + w + ">" for w in words) + "\x00"
+        joined = "<" + ">\x00<".join(words) + ">\x00"
         codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
         size = len(codes)
         prefix = np.zeros(size + 1, dtype=np.uint64)
@@ -134,30 +134,29 @@ def word_features(words: list[str], n_features: int, char_ngrams, unigrams: bool
         spans = np.fromiter(map(len, words), dtype=np.int64, count=len(words)) + 3   # "<", ">" and the separator
         ends = np.cumsum(spans) - 1
         starts = ends - spans + 1
-        is_end = np.zeros(size, dtype=bool)
-        is_end[ends] = True
-        lengths = (ends - starts).astype(np.uint64)
-        word_hash = _mix((prefix[ends] - prefix[starts]) * inverse[starts] + lengths * _M)
-        owners, buckets = [], []
-        if unigrams:
-            owners.append(np.arange(len(words)))
-            buckets.append(_mix(word_hash ^ _UNI_SALT) & mask)
+        lengths = ends - starts                          # of "<word>"
+        word_hash = _mix((prefix[ends] - prefix[starts]) * inverse[starts] + lengths.astype(np.uint64) * _M)
+        # every word's features in order: its unigram, then its n-grams by n and by position
+        sizes = []
         if char_ngrams:
-            owner = np.repeat(np.arange(len(words)), spans)     # word index of every position
-            for n in range(char_ngrams[0], char_ngrams[1] + 1):
-                if size < n:
-                    continue
-                a = np.arange(size - n + 1)
-                b = a + n
-                valid = (owner[a] == owner[b - 1]) & ~is_end[b - 1]
-                a, b = a[valid], b[valid]
-                grams = (prefix[b] - prefix[a]) * inverse[a] + np.uint64(n) * _M
-                owners.append(owner[a])
-                buckets.append(_mix(grams) & mask)
-        owners = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
-        buckets = np.concatenate(buckets).astype(np.int64) if buckets else np.zeros(0, dtype=np.int64)
-    order = np.argsort(owners, kind="stable")
-    return word_hash, np.bincount(owners, minlength=len(words)), buckets[order]
+            sizes = [n for n in range(char_ngrams[0], char_ngrams[1] + 1) if size >= n]
+        per_n = [np.maximum(lengths - n + 1, 0) for n in sizes]
+        count = np.full(len(words), int(bool(unigrams)), dtype=np.int64)
+        for c in per_n:
+            count += c
+        out = np.empty(int(count.sum()), dtype=np.int64)
+        slot = np.cumsum(count) - count                  # where each word's next feature goes
+        if unigrams:
+            out[slot] = (_mix(word_hash ^ _UNI_SALT) & mask).astype(np.int64)
+            slot = slot + 1
+        for n, c in zip(sizes, per_n):
+            total = int(c.sum())
+            if total:
+                a = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(c) - c), c)
+                grams = (prefix[a + n] - prefix[a]) * inverse[a] + np.uint64(n) * _M
+                out[a + np.repeat(slot - starts, c)] = (_mix(grams) & mask).astype(np.int64)
+            slot = slot + c
+    return word_hash, count, out
 
 
 class _Growable:
