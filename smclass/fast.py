@@ -257,6 +257,17 @@ def _classes(array):
     return flags, length, first, last
 
 
+def _with_repeats(array) -> np.ndarray:
+    """Indices of the strings of an ASCII ``array`` holding a character four times in a row (text._REPEATS)."""
+    offsets, raw = _layout(array)
+    if len(raw) < 4:
+        return np.zeros(0, dtype=np.int64)
+    same = raw[1:] == raw[:-1]
+    run = np.flatnonzero(same[:-2] & same[1:-1] & same[2:])      # raw[i] .. raw[i+3] are equal
+    owner = np.searchsorted(offsets, run, "right") - 1
+    return np.unique(owner[run + 3 < offsets[owner + 1]])
+
+
 def _tokens(pc, array, pattern: str):
     """(flat tokens, owner index of each token) of ``array`` split by the one-token ``pattern``
     (a space after every match: with no capture group RE2 finds the matches with its fast DFA)."""
@@ -382,6 +393,8 @@ def _normalise_ascii(pa, pc, array) -> Flat:
     encoded = pc.dictionary_encode(lowered)
     code = _numbers(encoded.indices).astype(np.int64)
     vocab = encoded.dictionary.to_pylist()
+    for k in _with_repeats(encoded.dictionary).tolist():   # "sooooo" -> "sooo"
+        vocab[k] = _REPEATS.sub(r"\1\1\1", vocab[k])
     # runs of the same punctuation: a fourth one in a row (within a chunk) is dropped
     keep = np.ones(len(code), dtype=bool)
     if len(code) >= 4:
@@ -394,7 +407,7 @@ def _normalise_ascii(pa, pc, array) -> Flat:
     out = np.repeat(code, n_out)
     out_start = np.cumsum(n_out) - n_out
     out[out_start[caps]] = len(vocab)
-    vocab = [_REPEATS.sub(r"\1\1\1", w) if _REPEATS.search(w) else w for w in vocab] + ["xxcaps"]
+    vocab.append("xxcaps")
     counts = np.bincount(np.repeat(item_owner, n_out), minlength=len(array))
     return Flat(vocab, out, counts)
 

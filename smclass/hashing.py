@@ -267,18 +267,16 @@ class Tables:
                 new = [chunks[k] for k in fresh.tolist()]
                 array = None if array is None else fast.take(array, fresh)
             flat = (normalise or fast.python_normalise)(new, array)
-            word_ids = self.word_ids
-            new_words: dict[str, int] = {}
-            first_id = len(self.words)
-            vocab_ids = np.empty(len(flat.vocab), dtype=np.int64)
-            for k, word in enumerate(flat.vocab):
-                wid = word_ids.get(word)
-                if wid is None:
-                    wid = new_words.get(word)
-                    if wid is None:
-                        wid = new_words[word] = first_id + len(new_words)
-                vocab_ids[k] = wid
-            if new_words:
+            vocab = flat.vocab
+            vocab_ids = np.fromiter(map(self.word_ids.get, vocab, itertools.repeat(-1)), dtype=np.int64,
+                                    count=len(vocab))
+            unknown = np.flatnonzero(vocab_ids < 0)
+            if len(unknown):
+                names = [vocab[k] for k in unknown.tolist()]
+                new_words = dict.fromkeys(names)     # the vocabulary of a Flat may repeat a word
+                first_id = len(self.words)
+                new_words.update(zip(new_words, range(first_id, first_id + len(new_words))))
+                vocab_ids[unknown] = list(map(new_words.__getitem__, names))
                 self._add_words(list(new_words))
             self._chunk_word_start.extend(self._chunk_words.size + np.cumsum(flat.counts) - flat.counts)
             self._chunk_word_len.extend(flat.counts)
@@ -392,9 +390,10 @@ class Featuriser:
         tables = self.tables()
         split = None
         if self.use_arrow and len(texts) >= ARROW_BATCH:
-            if not all(isinstance(t, str) for t in texts):
-                bad = next(i for i, t in enumerate(texts) if not isinstance(t, str))
-                raise NotTextError(f"Post {bad} is {type(texts[bad]).__name__}, not str.")
+            if set(map(type, texts)) != {str}:         # one C loop; str subclasses are fine
+                bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+                if bad is not None:
+                    raise NotTextError(f"Post {bad} is {type(texts[bad]).__name__}, not str.")
             if self._mostly_new(tables, texts):         # cached batches are faster through str.split
                 split = fast.split(texts)
         if split is not None:
@@ -659,15 +658,25 @@ class Featuriser:
 
 
 def _inner(word_doc: np.ndarray, words: np.ndarray):
-    """Mask dropping line breaks (word id 0) at the start or end of a post (as ``text.words`` does)."""
+    """Mask dropping line breaks (word id 0) at the start or end of a post (as ``text.words`` does).
+
+    Only the line breaks are looked at: one is kept when its post has content (a word that is
+    not a line break) both before and after it.
+    """
     if not len(words):
         return None
-    content = words != 0
-    if content.all():
+    breaks = np.flatnonzero(words == 0)
+    if not len(breaks):
         return None
-    before = np.cumsum(content)
-    start = np.r_[0, np.flatnonzero(np.diff(word_doc)) + 1]
-    first = np.repeat(start, np.diff(np.r_[start, len(words)]))
-    seen_before = before - before[first] + content[first]
-    total_in_doc = np.bincount(word_doc, weights=content, minlength=word_doc[-1] + 1)[word_doc]
-    return content | ((seen_before > 0) & (seen_before < total_in_doc))
+    content = np.flatnonzero(words != 0)
+    content_doc = word_doc[content]                  # sorted, as word_doc is
+    doc = word_doc[breaks]
+    before = np.searchsorted(content_doc, doc, "left")          # first content word of the post
+    after = np.searchsorted(content_doc, doc, "right") - 1      # its last one
+    has = (before < len(content)) & (after >= 0)
+    has[has] &= content_doc[before[has]] == doc[has]
+    inside = np.zeros(len(breaks), dtype=bool)
+    inside[has] = (content[before[has]] < breaks[has]) & (breaks[has] < content[after[has]])
+    keep = np.ones(len(words), dtype=bool)
+    keep[breaks[~inside]] = False
+    return keep
