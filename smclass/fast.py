@@ -243,8 +243,9 @@ def split(texts: list[str]):
 
 
 # --- normalising ----------------------------------------------------------------
-# A chunk goes the RE2 way when it is printable ASCII without "&" (so repair() changes nothing and
-# RE2's \w, \b and case mapping are Python's) and holds no short code-like run (see _SHORT_CODE).
+# A chunk goes the RE2 way when it is printable ASCII without "&", apart from symbols (see _symbols),
+# so that repair() changes nothing and RE2's \w, \b and case mapping are Python's, and when it holds
+# no short code-like run (see _SHORT_CODE).
 _URL_RE2 = (r"(?i)^(?:[(\[\"'<]*(?:https?://|www\.)\S+|[(\[\"'<]*(?:[a-z0-9-]+\.)+(?:" + _TLDS
             + r")(?:/\S*)?[)\].,!?\"'>]*)$")
 _EMAIL_RE2 = "^(?:" + _EMAIL.pattern + ")$"
@@ -257,15 +258,16 @@ _CODE = r"\b(?:[0-9][A-Z0-9]*[A-Z]|[A-Z][A-Z0-9]*[0-9])[A-Z0-9]*\b"
 _SHORT_CODE = (r"\b(?:[0-9][A-Z]|[A-Z][0-9]|[A-Z0-9][0-9][A-Z]|[A-Z0-9][A-Z][0-9]|[0-9][A-Z][A-Z0-9]"
                r"|[A-Z][0-9][A-Z0-9])\b")
 _TOKEN = (r"@\w+(?:@[\w-]+(?:\.[\w-]+)+)?|#\w+|\$\d+(?:[.,]\d+)*[kKmM]?\b|\d+(?:[.,]\d+)*\$"
-          r"|\d+(?:[.,]\d+)?%|" + _CODE + r"|\d+(?:[.,:/]\d+)*|[A-Za-z]+(?:'[A-Za-z]+)*|.")
+          r"|\d+(?:[.,]\d+)?%|" + _CODE + r"|\d+(?:[.,:/]\d+)*|[A-Za-z]+(?:['" + "\u2019" + r"][A-Za-z]+)*|.")
 # the same on the body of a tag (\w+: no price, pct, or apostrophe)
 _BODY_TOKEN = _CODE + r"|\d+|[A-Za-z]+|."
 
 # byte classes, OR-ed over each string by _classes
-_BAD, _DIGIT, _UPPER, _LOWER, _AT, _DOT = 1, 2, 4, 8, 16, 32
+_BAD, _DIGIT, _UPPER, _LOWER, _AT, _DOT, _HIGH = 1, 2, 4, 8, 16, 32, 64
 _CLASS = np.zeros(256, dtype=np.uint8)
 _CLASS[:0x21] = _BAD
-_CLASS[0x7F:] = _BAD
+_CLASS[0x7F] = _BAD
+_CLASS[0x80:] = _HIGH
 _CLASS[ord("&")] = _BAD
 _CLASS[ord("0") : ord("9") + 1] = _DIGIT
 _CLASS[ord("A") : ord("Z") + 1] = _UPPER
@@ -298,7 +300,8 @@ def _classes(array):
 
 
 def _with_repeats(array) -> np.ndarray:
-    """Indices of the strings of an ASCII ``array`` holding a character four times in a row (text._REPEATS)."""
+    """Indices of the strings of ``array`` holding a byte four times in a row: for words of ASCII letters
+    (and U+2019) the same as a character four times in a row (text._REPEATS)."""
     offsets, raw = _layout(array)
     if len(raw) < 4:
         return np.zeros(0, dtype=np.int64)
@@ -306,6 +309,48 @@ def _with_repeats(array) -> np.ndarray:
     run = np.flatnonzero(same[:-2] & same[1:-1] & same[2:])      # raw[i] .. raw[i+3] are equal
     owner = np.searchsorted(offsets, run, "right") - 1
     return np.unique(owner[run + 3 < offsets[owner + 1]])
+
+
+# Non-ASCII characters a chunk may hold and still go the RE2 way: symbols and punctuation that are
+# not \w (so RE2's ASCII \w and \b agree with Python's), not space, none of U+0080-U+00FF (so
+# repair() finds no mojibake: its lead characters are all in that block), no currency sign of
+# text._PIECE. Each is one "other" piece, except the apostrophe U+2019 inside a word. Emoji,
+# arrows, dingbats, typographic quotes, dashes and the ellipsis.
+_SYMBOL_RANGES = ((0x2010, 0x205E), (0x2190, 0x2BFF), (0xFE00, 0xFE0F), (0x1F000, 0x1FAFF))
+_symbol_table = None
+
+
+def _symbols() -> np.ndarray:
+    """A bool per code point below U+20000: may this character be in a chunk that goes the RE2 way?"""
+    global _symbol_table
+    if _symbol_table is None:
+        import re
+
+        word = re.compile(r"\w")
+        table = np.zeros(0x20000, dtype=bool)
+        for low, high in _SYMBOL_RANGES:
+            for point in range(low, high + 1):
+                char = chr(point)
+                table[point] = not (word.match(char) or char.isspace() or char in "$\u00a3\u20ac\u00a5\u20b9")
+        _symbol_table = table
+    return _symbol_table
+
+
+def _foreign(offsets: np.ndarray, raw: np.ndarray, count: int) -> np.ndarray:
+    """Which of ``count`` strings (UTF-8 ``raw`` cut at ``offsets``) hold a non-ASCII character
+    that is not one of _symbols()."""
+    lead = np.flatnonzero(raw >= 0xC0)
+    padded = np.append(raw, np.zeros(3, dtype=np.uint8)).astype(np.int64)
+    b0, b1, b2, b3 = padded[lead], padded[lead + 1] & 0x3F, padded[lead + 2] & 0x3F, padded[lead + 3] & 0x3F
+    point = np.where(b0 < 0xE0, (b0 & 0x1F) << 6 | b1,
+                     np.where(b0 < 0xF0, (b0 & 0x0F) << 12 | b1 << 6 | b2, (b0 & 0x07) << 18 | b1 << 12 | b2 << 6 | b3))
+    table = _symbols()
+    bad = np.ones(len(point), dtype=bool)
+    inside = point < len(table)
+    bad[inside] = ~table[point[inside]]
+    out = np.zeros(count, dtype=bool)
+    out[np.searchsorted(offsets, lead[bad], "right") - 1] = True
+    return out
 
 
 def _tokens(pc, array, pattern: str):
@@ -334,7 +379,10 @@ def normalise(chunks: list[str], array=None) -> Flat:
             return python_normalise(chunks)
     n = len(chunks)
     flags, length, _, _ = _classes(array)
-    ascii_ok = (flags & _BAD == 0) & (length <= 500)       # MAX_TOKEN_CHARS (one byte per character here)
+    ascii_ok = (flags & _BAD == 0) & (length <= 500)       # MAX_TOKEN_CHARS (bytes: at least the characters)
+    high = np.flatnonzero(ascii_ok & (flags & _HIGH > 0))
+    if len(high):
+        ascii_ok[high[_foreign(*_layout(take(array, high)), len(high))]] = False
     url = _matches(pa, pc, array, ascii_ok & (flags & _DOT > 0), _URL_RE2)
     email = _matches(pa, pc, array, ascii_ok & ~url & (flags & _AT > 0), _EMAIL_RE2)
     simple = ascii_ok & ~url & ~email
@@ -390,7 +438,7 @@ _CONSTANT = {_USER: "xxuser", _TAG: "xxtag", _PRICE: "xxprice", _PCT: "xxpct", _
 
 
 def _normalise_ascii(pa, pc, array) -> Flat:
-    """Printable-ASCII chunks without ``&`` or short code-like runs, not a link or an e-mail address."""
+    """Printable-ASCII chunks (and symbols) without ``&`` or short code-like runs, not a link or an e-mail address."""
     tokens, owner = _tokens(pc, array, _TOKEN)
     count = len(tokens)
     kind, caps = _kinds(tokens)

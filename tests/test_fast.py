@@ -123,3 +123,16 @@ def test_chunks_with_digits_take_the_vectorised_path_unless_a_short_code_is_in_t
     python = ["4K", "MP3!", "#B2B", "caf\u00e9", "&amp;"]
     assert words_of(fast.normalise(vectorised + python)) == [chunk_words(c) for c in vectorised + python]
     assert sent == python
+
+
+def test_every_symbol_the_vectorised_path_accepts_gives_the_python_words(monkeypatch):
+    symbols = [chr(p) for p in np.flatnonzero(fast._symbols()).tolist()]
+    assert "\u2019" in symbols and "\U0001f600" in symbols and "\u2764" in symbols
+    assert not {"\u00e9", "\u2460", "\u20b9", "\u212a", "\u2028"} & set(symbols)   # letters, digits, currency, space
+    chunks = [form.format(c=c) for c in symbols
+              for form in ("a{c}b", "DON{c}T", "{c}{c}{c}{c}{c}", "#ab{c}", "@x{c}y", "it{c}s", "www.x.com/{c}", "{c}SPRING20")]
+    sent = []
+    real = fast.python_normalise
+    monkeypatch.setattr(fast, "python_normalise", lambda chunks: sent.extend(chunks) or real(chunks))
+    assert words_of(fast.normalise(chunks)) == [chunk_words(c) for c in chunks]
+    assert len(sent) < len(chunks) / 100
