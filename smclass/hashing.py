@@ -248,18 +248,23 @@ class Tables:
         self._word_feats.extend(feats)
         self._word_hash.extend(whash)
 
-    def add_chunks(self, chunks: list[str], normalise=None, array=None) -> np.ndarray:
+    def add_chunks(self, chunks: list[str], normalise=None, array=None, known: int = -1) -> np.ndarray:
         """Normalise the distinct ``chunks`` not seen before; hash their new words all at once;
         publish. Returns the chunk id of every chunk of ``chunks``.
 
         ``normalise`` maps a list of chunks (and the same as an arrow array, or None) to
         their words in :class:`smclass.fast.Flat` form (default: the pure-Python normaliser);
-        ``array``: ``chunks`` as an arrow string array, when the caller has one.
+        ``array``: ``chunks`` as an arrow string array, when the caller has one; ``known``: the
+        number of chunks the tables held when the caller found none of ``chunks`` in them.
         """
         with self.lock:
             chunk_ids = self.chunk_ids
-            ids = np.fromiter(map(chunk_ids.get, chunks, itertools.repeat(-1)), dtype=np.int64, count=len(chunks))
-            fresh = np.flatnonzero(ids < 0)              # another thread may have added some meanwhile
+            if known == len(chunk_ids):                  # no chunk was added since the caller looked
+                ids = np.full(len(chunks), -1, dtype=np.int64)
+            else:                                        # another thread may have added some meanwhile
+                ids = np.fromiter(map(chunk_ids.get, chunks, itertools.repeat(-1)), dtype=np.int64,
+                                  count=len(chunks))
+            fresh = np.flatnonzero(ids < 0)
             if not len(fresh):
                 return ids
             new = chunks
@@ -431,15 +436,19 @@ class Featuriser:
         """The chunk id of every chunk, adding those not in the tables yet. ``array``: the same chunks
         as an arrow string array, given when they are distinct (as :func:`smclass.fast.split` makes them)."""
         get = tables.chunk_ids.get
+        known = len(tables.chunk_ids)                # (the dict only grows: a cheap version number)
         ids = np.fromiter(map(get, chunks, itertools.repeat(-1)), dtype=np.int64, count=len(chunks))
         missing = np.flatnonzero(ids < 0)
         if not len(missing):
             return ids
         if array is not None:                        # distinct chunks: the new ids come back in order
-            unseen = [chunks[k] for k in missing.tolist()]
-            arrow = len(unseen) >= ARROW_CHUNKS and self.use_arrow
-            ids[missing] = tables.add_chunks(unseen, fast.normalise if arrow else None,
-                                             fast.take(array, missing) if arrow else None)
+            first, last = int(missing[0]), int(missing[-1])
+            contiguous = last - first + 1 == len(missing)      # e.g. all but the sentinel: no copies
+            unseen = chunks[first : last + 1] if contiguous else [chunks[k] for k in missing.tolist()]
+            new_array = None
+            if len(unseen) >= ARROW_CHUNKS and self.use_arrow:
+                new_array = array.slice(first, len(missing)) if contiguous else fast.take(array, missing)
+            ids[missing] = tables.add_chunks(unseen, None if new_array is None else fast.normalise, new_array, known)
             return ids
         unseen = list(dict.fromkeys(map(chunks.__getitem__, missing.tolist())))
         normalise = fast.normalise if self.use_arrow and len(unseen) >= ARROW_CHUNKS else None
