@@ -231,9 +231,9 @@ class Tables:
 
     def _add_words(self, new: list[str]) -> None:
         """Hash new words and append their rows (caller holds the lock)."""
-        for word in new:
-            self.word_ids[word] = len(self.words)
-            self.words.append(word)
+        first = len(self.words)
+        self.word_ids.update(zip(new, range(first, first + len(new))))
+        self.words.extend(new)
         long = [k for k, w in enumerate(new) if len(w) > MAX_GRAM_WORD]
         fresh = new
         if long:
