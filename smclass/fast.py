@@ -263,7 +263,7 @@ _TOKEN = (r"@\w+(?:@[\w-]+(?:\.[\w-]+)+)?|#\w+|\$\d+(?:[.,]\d+)*[kKmM]?\b|\d+(?:
 _BODY_TOKEN = _CODE + r"|\d+|[A-Za-z]+|."
 
 # byte classes, OR-ed over each string by _classes
-_BAD, _DIGIT, _UPPER, _LOWER, _AT, _DOT, _HIGH = 1, 2, 4, 8, 16, 32, 64
+_BAD, _DIGIT, _UPPER, _LOWER, _AT, _DOT, _HIGH, _MARK = 1, 2, 4, 8, 16, 32, 64, 128
 _CLASS = np.zeros(256, dtype=np.uint8)
 _CLASS[:0x21] = _BAD
 _CLASS[0x7F] = _BAD
@@ -273,6 +273,8 @@ _CLASS[ord("0") : ord("9") + 1] = _DIGIT
 _CLASS[ord("A") : ord("Z") + 1] = _UPPER
 _CLASS[ord("a") : ord("z") + 1] = _LOWER
 _CLASS[ord("@")] = _AT
+_CLASS[[ord("#"), ord("$"), ord("'")]] = _MARK      # tags, prices, apostrophes inside words
+_NOT_PLAIN = _DIGIT | _HIGH | _AT | _MARK           # chunks without these are letter runs and punctuation
 _CLASS[[ord("."), ord(":")]] = _DOT
 
 
@@ -353,6 +355,22 @@ def _foreign(offsets: np.ndarray, raw: np.ndarray, count: int) -> np.ndarray:
     return out
 
 
+def _plain_tokens(pa, array):
+    """(flat tokens, owner index of each token) of non-empty chunks of ASCII letters and punctuation
+    other than ``@#$'``: there _TOKEN matches runs of letters (words) and single other characters,
+    so numpy cuts them where a letter does not follow a letter, with no regex."""
+    offsets, raw = _layout(array)
+    letter = _CLASS[raw] & (_UPPER | _LOWER) > 0
+    start = np.ones(len(raw), dtype=bool)
+    start[1:] = ~(letter[1:] & letter[:-1])
+    start[offsets[:-1]] = True
+    starts = np.flatnonzero(start)
+    token_offsets = np.append(starts, len(raw)).astype(np.int64)
+    tokens = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(token_offsets),
+                                              pa.py_buffer(np.ascontiguousarray(raw)))
+    return tokens, np.searchsorted(offsets, starts, "right") - 1
+
+
 def _tokens(pc, array, pattern: str):
     """(flat tokens, owner index of each token) of ``array`` split by the one-token ``pattern``
     (a space after every match: with no capture group RE2 finds the matches with its fast DFA)."""
@@ -393,9 +411,11 @@ def normalise(chunks: list[str], array=None) -> Flat:
                                         np.ones(int(url.sum()), dtype=np.int64))),
              (np.flatnonzero(email), Flat(["xxemail"], np.zeros(int(email.sum()), dtype=np.int64),
                                           np.ones(int(email.sum()), dtype=np.int64)))]
-    where = np.flatnonzero(simple)
-    if len(where):
-        parts.append((where, _normalise_ascii(pa, pc, pc.filter(array, _mask(pa, simple)))))
+    plain = simple & (flags & _NOT_PLAIN == 0)
+    for group, is_plain in ((plain, True), (simple & ~plain, False)):
+        where = np.flatnonzero(group)
+        if len(where):
+            parts.append((where, _normalise_ascii(pa, pc, pc.filter(array, _mask(pa, group)), is_plain)))
     if len(rest):
         parts.append((rest, python_normalise([chunks[i] for i in rest.tolist()])))
     return _merge(n, parts)
@@ -437,14 +457,19 @@ def _kinds(tokens) -> tuple[np.ndarray, np.ndarray]:
 _CONSTANT = {_USER: "xxuser", _TAG: "xxtag", _PRICE: "xxprice", _PCT: "xxpct", _CODE_KIND: "xxcode", _NUM: "xxnum"}
 
 
-def _normalise_ascii(pa, pc, array) -> Flat:
-    """Printable-ASCII chunks (and symbols) without ``&`` or short code-like runs, not a link or an e-mail address."""
-    tokens, owner = _tokens(pc, array, _TOKEN)
+def _normalise_ascii(pa, pc, array, plain: bool = False) -> Flat:
+    """Printable-ASCII chunks (and symbols) without ``&`` or short code-like runs, not a link or an
+    e-mail address. ``plain``: they hold only letters and punctuation other than ``@#$'`` (see
+    :func:`_plain_tokens`)."""
+    tokens, owner = _plain_tokens(pa, array) if plain else _tokens(pc, array, _TOKEN)
     count = len(tokens)
     kind, caps = _kinds(tokens)
     tags = np.flatnonzero(kind == _TAG)
-    body, body_owner = _tokens(pc, pc.utf8_slice_codeunits(pc.filter(tokens, _mask(pa, kind == _TAG)), 1),
-                               _BODY_TOKEN)
+    if len(tags):
+        body, body_owner = _tokens(pc, pc.utf8_slice_codeunits(pc.filter(tokens, _mask(pa, kind == _TAG)), 1),
+                                   _BODY_TOKEN)
+    else:
+        body, body_owner = _strings(pa, []), np.zeros(0, dtype=np.int64)
     body_kind, body_caps = _kinds(body)
     body_owner = tags[body_owner]                        # token index of the tag each body token belongs to
     # items in output order: a tag becomes "xxtag" and its body's items; other kinds one item each
