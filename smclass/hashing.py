@@ -669,23 +669,21 @@ class Featuriser:
 def _inner(word_doc: np.ndarray, words: np.ndarray):
     """Mask dropping line breaks (word id 0) at the start or end of a post (as ``text.words`` does).
 
-    Only the line breaks are looked at: one is kept when its post has content (a word that is
-    not a line break) both before and after it.
+    Only the line breaks are looked at (``word_doc`` is sorted): one at position b of a post that
+    spans [start, end) is at its start when the words start..b are all line breaks, at its end
+    when b..end-1 are.
     """
     if not len(words):
         return None
     breaks = np.flatnonzero(words == 0)
     if not len(breaks):
         return None
-    content = np.flatnonzero(words != 0)
-    content_doc = word_doc[content]                  # sorted, as word_doc is
     doc = word_doc[breaks]
-    before = np.searchsorted(content_doc, doc, "left")          # first content word of the post
-    after = np.searchsorted(content_doc, doc, "right") - 1      # its last one
-    has = (before < len(content)) & (after >= 0)
-    has[has] &= content_doc[before[has]] == doc[has]
-    inside = np.zeros(len(breaks), dtype=bool)
-    inside[has] = (content[before[has]] < breaks[has]) & (breaks[has] < content[after[has]])
+    start = np.searchsorted(word_doc, doc, "left")
+    end = np.searchsorted(word_doc, doc, "right")
+    rank = np.arange(len(breaks))
+    leading = rank - np.searchsorted(breaks, start, "left") == breaks - start
+    trailing = np.searchsorted(breaks, end, "left") - rank == end - breaks
     keep = np.ones(len(words), dtype=bool)
-    keep[breaks[~inside]] = False
+    keep[breaks[leading | trailing]] = False
     return keep
