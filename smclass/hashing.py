@@ -399,8 +399,7 @@ class Featuriser:
                 bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
                 if bad is not None:
                     raise NotTextError(f"Post {bad} is {type(texts[bad]).__name__}, not str.")
-            if self._mostly_new(tables, texts):         # cached batches are faster through str.split
-                split = fast.split(texts)
+            split = fast.split(texts)       # faster than str.split and a look-up per chunk, new or cached
         if split is not None:
             distinct, index, chunk_doc, array = split
             ids = self._chunk_ids(tables, distinct, array)[index]
@@ -424,13 +423,6 @@ class Featuriser:
         if keep is not None:
             words, word_doc = words[keep], word_doc[keep]
         return Occurrences(tables, snap, word_doc, words, len(texts))
-
-    @staticmethod
-    def _mostly_new(tables: Tables, texts: list[str]) -> bool:
-        """Whether more than a fifth of the chunks of a sample of the batch are not in the tables yet."""
-        sample = " ".join(texts[:: max(1, len(texts) // 64)]).split()
-        get = tables.chunk_ids.get
-        return sum(get(c) is None for c in sample) * 5 > len(sample)
 
     def _chunk_ids(self, tables: Tables, chunks: list[str], array=None) -> np.ndarray:
         """The chunk id of every chunk, adding those not in the tables yet. ``array``: the same chunks
