@@ -125,7 +125,7 @@ def word_features(words: list[str], n_features: int, char_ngrams, unigrams: bool
     if not words:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     with np.errstate(over="ignore"):
-        joined = "\x00".join("<" + w + ">" for w in words) + "\x00"
+        joined = "<" + ">\x00<".join(words) + ">\x00"
         codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
         size = len(codes)
         prefix = np.zeros(size + 1, dtype=np.uint64)
@@ -134,30 +134,29 @@ def word_features(words: list[str], n_features: int, char_ngrams, unigrams: bool
         spans = np.fromiter(map(len, words), dtype=np.int64, count=len(words)) + 3   # "<", ">" and the separator
         ends = np.cumsum(spans) - 1
         starts = ends - spans + 1
-        is_end = np.zeros(size, dtype=bool)
-        is_end[ends] = True
-        lengths = (ends - starts).astype(np.uint64)
-        word_hash = _mix((prefix[ends] - prefix[starts]) * inverse[starts] + lengths * _M)
-        owners, buckets = [], []
-        if unigrams:
-            owners.append(np.arange(len(words)))
-            buckets.append(_mix(word_hash ^ _UNI_SALT) & mask)
+        lengths = ends - starts                          # of "<word>"
+        word_hash = _mix((prefix[ends] - prefix[starts]) * inverse[starts] + lengths.astype(np.uint64) * _M)
+        # every word's features in order: its unigram, then its n-grams by n and by position
+        sizes = []
         if char_ngrams:
-            owner = np.repeat(np.arange(len(words)), spans)     # word index of every position
-            for n in range(char_ngrams[0], char_ngrams[1] + 1):
-                if size < n:
-                    continue
-                a = np.arange(size - n + 1)
-                b = a + n
-                valid = (owner[a] == owner[b - 1]) & ~is_end[b - 1]
-                a, b = a[valid], b[valid]
-                grams = (prefix[b] - prefix[a]) * inverse[a] + np.uint64(n) * _M
-                owners.append(owner[a])
-                buckets.append(_mix(grams) & mask)
-        owners = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
-        buckets = np.concatenate(buckets).astype(np.int64) if buckets else np.zeros(0, dtype=np.int64)
-    order = np.argsort(owners, kind="stable")
-    return word_hash, np.bincount(owners, minlength=len(words)), buckets[order]
+            sizes = [n for n in range(char_ngrams[0], char_ngrams[1] + 1) if size >= n]
+        per_n = [np.maximum(lengths - n + 1, 0) for n in sizes]
+        count = np.full(len(words), int(bool(unigrams)), dtype=np.int64)
+        for c in per_n:
+            count += c
+        out = np.empty(int(count.sum()), dtype=np.int64)
+        slot = np.cumsum(count) - count                  # where each word's next feature goes
+        if unigrams:
+            out[slot] = (_mix(word_hash ^ _UNI_SALT) & mask).astype(np.int64)
+            slot = slot + 1
+        for n, c in zip(sizes, per_n):
+            total = int(c.sum())
+            if total:
+                a = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(c) - c), c)
+                grams = (prefix[a + n] - prefix[a]) * inverse[a] + np.uint64(n) * _M
+                out[a + np.repeat(slot - starts, c)] = (_mix(grams) & mask).astype(np.int64)
+            slot = slot + c
+    return word_hash, count, out
 
 
 class _Growable:
@@ -232,51 +231,67 @@ class Tables:
 
     def _add_words(self, new: list[str]) -> None:
         """Hash new words and append their rows (caller holds the lock)."""
-        for word in new:
-            self.word_ids[word] = len(self.words)
-            self.words.append(word)
-        fresh = [w[:MAX_GRAM_WORD] if len(w) > MAX_GRAM_WORD else w for w in new]
+        first = len(self.words)
+        self.word_ids.update(zip(new, range(first, first + len(new))))
+        self.words.extend(new)
+        long = [k for k, w in enumerate(new) if len(w) > MAX_GRAM_WORD]
+        fresh = new
+        if long:
+            fresh = list(new)
+            for k in long:
+                fresh[k] = new[k][:MAX_GRAM_WORD]
         whash, counts, feats = word_features(fresh, self.n_features, self.char_ngrams, self.unigrams)
-        if any(len(w) > MAX_GRAM_WORD for w in new):   # the unigram hashes the whole word
-            whash = word_features(new, self.n_features, None, False)[0]
+        if long:                                         # the unigram hashes the whole word
+            whash[long] = word_features([new[k] for k in long], self.n_features, None, False)[0]
         self._word_feat_start.extend(self._word_feats.size + np.cumsum(counts) - counts)
         self._word_feat_len.extend(counts)
         self._word_feats.extend(feats)
         self._word_hash.extend(whash)
 
-    def add_chunks(self, chunks, normalise=None) -> None:
-        """Normalise chunks not seen before; hash their new words all at once; publish.
+    def add_chunks(self, chunks: list[str], normalise=None, array=None, known: int = -1) -> np.ndarray:
+        """Normalise the distinct ``chunks`` not seen before; hash their new words all at once;
+        publish. Returns the chunk id of every chunk of ``chunks``.
 
-        ``normalise`` maps a list of chunks to their words in :class:`smclass.fast.Flat`
-        form (default: the pure-Python normaliser).
+        ``normalise`` maps a list of chunks (and the same as an arrow array, or None) to
+        their words in :class:`smclass.fast.Flat` form (default: the pure-Python normaliser);
+        ``array``: ``chunks`` as an arrow string array, when the caller has one; ``known``: the
+        number of chunks the tables held when the caller found none of ``chunks`` in them.
         """
         with self.lock:
             chunk_ids = self.chunk_ids
-            new = [c for c in chunks if c not in chunk_ids]
-            if not new:
-                return
-            flat = (normalise or fast.python_normalise)(new)
-            word_ids = self.word_ids
-            new_words: dict[str, int] = {}
-            first_id = len(self.words)
-            vocab_ids = np.empty(len(flat.vocab), dtype=np.int64)
-            for k, word in enumerate(flat.vocab):
-                wid = word_ids.get(word)
-                if wid is None:
-                    wid = new_words.get(word)
-                    if wid is None:
-                        wid = new_words[word] = first_id + len(new_words)
-                vocab_ids[k] = wid
-            if new_words:
+            if known == len(chunk_ids):                  # no chunk was added since the caller looked
+                ids = np.full(len(chunks), -1, dtype=np.int64)
+            else:                                        # another thread may have added some meanwhile
+                ids = np.fromiter(map(chunk_ids.get, chunks, itertools.repeat(-1)), dtype=np.int64,
+                                  count=len(chunks))
+            fresh = np.flatnonzero(ids < 0)
+            if not len(fresh):
+                return ids
+            new = chunks
+            if len(fresh) < len(chunks):
+                new = [chunks[k] for k in fresh.tolist()]
+                array = None if array is None else fast.take(array, fresh)
+            flat = (normalise or fast.python_normalise)(new, array)
+            vocab = flat.vocab
+            vocab_ids = np.fromiter(map(self.word_ids.get, vocab, itertools.repeat(-1)), dtype=np.int64,
+                                    count=len(vocab))
+            unknown = np.flatnonzero(vocab_ids < 0)
+            if len(unknown):
+                names = [vocab[k] for k in unknown.tolist()]
+                new_words = dict.fromkeys(names)     # the vocabulary of a Flat may repeat a word
+                first_id = len(self.words)
+                new_words.update(zip(new_words, range(first_id, first_id + len(new_words))))
+                vocab_ids[unknown] = list(map(new_words.__getitem__, names))
                 self._add_words(list(new_words))
             self._chunk_word_start.extend(self._chunk_words.size + np.cumsum(flat.counts) - flat.counts)
             self._chunk_word_len.extend(flat.counts)
             self._chunk_words.extend(vocab_ids[flat.occ])
             self._publish()
             first_chunk = len(chunk_ids)
-            for offset, chunk in enumerate(new):      # findable only now that the rows are published
-                chunk_ids[chunk] = first_chunk + offset
+            chunk_ids.update(zip(new, range(first_chunk, first_chunk + len(new))))   # findable only now
             self.key_chars += sum(map(len, new))
+            ids[fresh] = np.arange(first_chunk, first_chunk + len(new))
+            return ids
 
     def word_weights(self, scorer: "Scorer", snapshot: Snapshot) -> tuple[np.ndarray, np.ndarray]:
         """Per-word sums of ``idf * coef`` and ``idf ** 2`` for every word of ``snapshot``."""
@@ -380,14 +395,14 @@ class Featuriser:
         tables = self.tables()
         split = None
         if self.use_arrow and len(texts) >= ARROW_BATCH:
-            if not all(isinstance(t, str) for t in texts):
-                bad = next(i for i, t in enumerate(texts) if not isinstance(t, str))
-                raise NotTextError(f"Post {bad} is {type(texts[bad]).__name__}, not str.")
-            if self._mostly_new(tables, texts):         # cached batches are faster through str.split
-                split = fast.split(texts)
+            if set(map(type, texts)) != {str}:         # one C loop; str subclasses are fine
+                bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+                if bad is not None:
+                    raise NotTextError(f"Post {bad} is {type(texts[bad]).__name__}, not str.")
+            split = fast.split(texts)       # faster than str.split and a look-up per chunk, new or cached
         if split is not None:
-            distinct, index, chunk_doc = split
-            ids = self._chunk_ids(tables, distinct)[index]
+            distinct, index, chunk_doc, array = split
+            ids = self._chunk_ids(tables, distinct, array)[index]
         else:
             try:
                 joined = _JOIN.join(texts)
@@ -409,22 +424,28 @@ class Featuriser:
             words, word_doc = words[keep], word_doc[keep]
         return Occurrences(tables, snap, word_doc, words, len(texts))
 
-    @staticmethod
-    def _mostly_new(tables: Tables, texts: list[str]) -> bool:
-        """Whether more than a fifth of the chunks of a sample of the batch are not in the tables yet."""
-        sample = " ".join(texts[:: max(1, len(texts) // 64)]).split()
+    def _chunk_ids(self, tables: Tables, chunks: list[str], array=None) -> np.ndarray:
+        """The chunk id of every chunk, adding those not in the tables yet. ``array``: the same chunks
+        as an arrow string array, given when they are distinct (as :func:`smclass.fast.split` makes them)."""
         get = tables.chunk_ids.get
-        return sum(get(c) is None for c in sample) * 5 > len(sample)
-
-    def _chunk_ids(self, tables: Tables, chunks: list[str]) -> np.ndarray:
-        get = tables.chunk_ids.get
+        known = len(tables.chunk_ids)                # (the dict only grows: a cheap version number)
         ids = np.fromiter(map(get, chunks, itertools.repeat(-1)), dtype=np.int64, count=len(chunks))
         missing = np.flatnonzero(ids < 0)
-        if len(missing):
-            unseen = list(dict.fromkeys(map(chunks.__getitem__, missing.tolist())))
-            normalise = fast.normalise if self.use_arrow and len(unseen) >= ARROW_CHUNKS else None
-            tables.add_chunks(unseen, normalise)
-            ids[missing] = list(map(get, map(chunks.__getitem__, missing.tolist())))
+        if not len(missing):
+            return ids
+        if array is not None:                        # distinct chunks: the new ids come back in order
+            first, last = int(missing[0]), int(missing[-1])
+            contiguous = last - first + 1 == len(missing)      # e.g. all but the sentinel: no copies
+            unseen = chunks[first : last + 1] if contiguous else [chunks[k] for k in missing.tolist()]
+            new_array = None
+            if len(unseen) >= ARROW_CHUNKS and self.use_arrow:
+                new_array = array.slice(first, len(missing)) if contiguous else fast.take(array, missing)
+            ids[missing] = tables.add_chunks(unseen, None if new_array is None else fast.normalise, new_array, known)
+            return ids
+        unseen = list(dict.fromkeys(map(chunks.__getitem__, missing.tolist())))
+        normalise = fast.normalise if self.use_arrow and len(unseen) >= ARROW_CHUNKS else None
+        tables.add_chunks(unseen, normalise)
+        ids[missing] = list(map(get, map(chunks.__getitem__, missing.tolist())))
         return ids
 
     def pairs(self, occ: Occurrences) -> tuple[np.ndarray, np.ndarray, list]:
@@ -638,15 +659,23 @@ class Featuriser:
 
 
 def _inner(word_doc: np.ndarray, words: np.ndarray):
-    """Mask dropping line breaks (word id 0) at the start or end of a post (as ``text.words`` does)."""
+    """Mask dropping line breaks (word id 0) at the start or end of a post (as ``text.words`` does).
+
+    Only the line breaks are looked at (``word_doc`` is sorted): one at position b of a post that
+    spans [start, end) is at its start when the words start..b are all line breaks, at its end
+    when b..end-1 are.
+    """
     if not len(words):
         return None
-    content = words != 0
-    if content.all():
+    breaks = np.flatnonzero(words == 0)
+    if not len(breaks):
         return None
-    before = np.cumsum(content)
-    start = np.r_[0, np.flatnonzero(np.diff(word_doc)) + 1]
-    first = np.repeat(start, np.diff(np.r_[start, len(words)]))
-    seen_before = before - before[first] + content[first]
-    total_in_doc = np.bincount(word_doc, weights=content, minlength=word_doc[-1] + 1)[word_doc]
-    return content | ((seen_before > 0) & (seen_before < total_in_doc))
+    doc = word_doc[breaks]
+    start = np.searchsorted(word_doc, doc, "left")
+    end = np.searchsorted(word_doc, doc, "right")
+    rank = np.arange(len(breaks))
+    leading = rank - np.searchsorted(breaks, start, "left") == breaks - start
+    trailing = np.searchsorted(breaks, end, "left") - rank == end - breaks
+    keep = np.ones(len(words), dtype=bool)
+    keep[breaks[leading | trailing]] = False
+    return keep

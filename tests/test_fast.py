@@ -13,10 +13,14 @@ from smclass.text import chunk_words
 pytest.importorskip("pyarrow")
 
 ASCII_SOUP = st.text(alphabet=st.sampled_from(list("aAbBzZ'_@#.-:/!?!()[]\"<>$%&;,+=~*^`|{}\\019x w")), max_size=24)
-ANY_CHUNK = st.one_of(ASCII_SOUP, st.text(max_size=12),
+# capitals, digits and the characters around prices, percentages, codes and numbers
+CODE_SOUP = st.text(alphabet=st.sampled_from(list("AB9Z01$%.,:/#@_xkK'!")), min_size=1, max_size=16)
+ANY_CHUNK = st.one_of(ASCII_SOUP, CODE_SOUP, st.text(max_size=12),
                       st.sampled_from(["https://x.example/a", "www.shop.co.uk", "bit.ly/3F", "ana@example.org",
                                        "@ana@mastodon.social", "#SALE", "#foo_bar'x", "SOOOOO", "!!!!!", "@a@b@c@d",
-                                       "DON'T", "__#__x", "a" * 600, "Caf\u00c3\u00a9", "\u0130stanbul", "#____a!!!!"]))
+                                       "DON'T", "__#__x", "a" * 600, "Caf\u00c3\u00a9", "\u0130stanbul", "#____a!!!!",
+                                       "SPRING20", "4K", "MP3!", "A1B2", "#2020GOALS", "#B2B", "$5k", "$5kg", "5$",
+                                       "40%", "1,000.50", "10:30", "3/4", "4AB5x", "x4AB5", "A1_B2C3", "AB12cd"]))
 
 
 def words_of(flat: fast.Flat) -> list[tuple[str, ...]]:
@@ -42,7 +46,8 @@ def test_vectorised_normaliser_on_the_corpus(corpus_records):
 def test_split_gives_the_chunks_str_split_gives(texts):
     got = fast.split(texts)
     assert got is not None
-    distinct, index, doc = got
+    distinct, index, doc, array = got
+    assert array.to_pylist() == distinct
     for i, text in enumerate(texts):
         cleaned = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " xxnl ")
         for c in "\u200b\u200c\u200d\u2060\ufeff\u180e\ue000":
@@ -85,13 +90,49 @@ def test_predicting_one_post_never_imports_pyarrow(model_path):
 
 
 def test_a_big_batch_does_not_import_pandas(model_path, corpus_records):
-    """pyarrow imports pandas when handed Python objects; the fast path builds its arrays from buffers."""
+    """pyarrow imports pandas when handed Python objects; the fast path builds its arrays from buffers
+    and calls its kernels through pyarrow._compute."""
     import json
     import subprocess
     import sys
 
     texts = json.dumps([r["text"] for r in corpus_records[:1500]])
     code = (f"import json, sys; from smclass import Predictor; p = Predictor.load({str(model_path)!r}); "
-            f"p.predict(json.loads(sys.stdin.read())); print('pyarrow' in sys.modules, 'pandas' in sys.modules)")
+            f"p.predict(json.loads(sys.stdin.read())); "
+            f"print('pyarrow' in sys.modules, 'pandas' in sys.modules, 'pyarrow.compute' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], input=texts, capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "True False"
+    assert out.strip() == "True False False"      # pyarrow.compute's wrappers are not built either
+
+
+def test_split_treats_every_python_whitespace_and_invisible_character_as_a_space():
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()] + list("\u200b\u200c\u200d\u2060\ufeff\u180e\ue000")
+    texts = [f"x{c}y\u00e9{c}" for c in spaces] + ["".join(spaces) + "z", "plain ascii\x1c\x1f"]
+    distinct, index, doc, _ = fast.split(texts)
+    for i, text in enumerate(texts):
+        cleaned = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " xxnl ")
+        for c in "\u200b\u200c\u200d\u2060\ufeff\u180e\ue000":
+            cleaned = cleaned.replace(c, " ")
+        assert [distinct[k] for k in index[doc == i].tolist()] == cleaned.split(), repr(text)
+
+
+def test_chunks_with_digits_take_the_vectorised_path_unless_a_short_code_is_in_them(monkeypatch):
+    sent = []
+    real = fast.python_normalise
+    monkeypatch.setattr(fast, "python_normalise", lambda chunks: sent.extend(chunks) or real(chunks))
+    vectorised = ["SPRING20", "$19.99", "40%", "10:30", "#2020GOALS", "A1B2!", "@ana99", "x4AB5", "3/4"]
+    python = ["4K", "MP3!", "#B2B", "caf\u00e9", "&amp;"]
+    assert words_of(fast.normalise(vectorised + python)) == [chunk_words(c) for c in vectorised + python]
+    assert sent == python
+
+
+def test_every_symbol_the_vectorised_path_accepts_gives_the_python_words(monkeypatch):
+    symbols = [chr(p) for p in np.flatnonzero(fast._symbols()).tolist()]
+    assert "\u2019" in symbols and "\U0001f600" in symbols and "\u2764" in symbols
+    assert not {"\u00e9", "\u2460", "\u20b9", "\u212a", "\u2028"} & set(symbols)   # letters, digits, currency, space
+    chunks = [form.format(c=c) for c in symbols
+              for form in ("a{c}b", "DON{c}T", "{c}{c}{c}{c}{c}", "#ab{c}", "@x{c}y", "it{c}s", "www.x.com/{c}", "{c}SPRING20")]
+    sent = []
+    real = fast.python_normalise
+    monkeypatch.setattr(fast, "python_normalise", lambda chunks: sent.extend(chunks) or real(chunks))
+    assert words_of(fast.normalise(chunks)) == [chunk_words(c) for c in chunks]
+    assert len(sent) < len(chunks) / 100
