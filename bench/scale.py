@@ -198,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(r["returncode"] == 0 for r in results + pairs + loop) else 1
 
 
+def _failed(r: dict, empty_cells: int) -> str:
+    """A table row for a run that did not exit 0."""
+    return f"| {r['name']} | failed ({'hung' if r['hung'] else 'exit ' + str(r['returncode'])}) |" + " |" * empty_cells
+
+
 def render(results, pairs, loop, args, size, env_note) -> str:
     mb = lambda b: f"{b / 1e6:,.0f} MB" if b else "–"      # noqa: E731
     lines = [
@@ -215,8 +220,7 @@ def render(results, pairs, loop, args, size, env_note) -> str:
     ]
     for r in results:
         if r["returncode"] != 0:
-            lines.append(f"| {r['name']} | failed ({'hung' if r['hung'] else 'exit ' + str(r['returncode'])}) "
-                         "| | | | | | |")
+            lines.append(_failed(r, 6))
             continue
         lines.append(f"| {r['name']} | {r['seconds']:.1f} | {args.rows / r['seconds']:,.0f} | {r['rows_out']:,} | "
                      f"{r['processes']} | {mb(r['tree_rss'])} | {mb(r['tree_pss'])} | {mb(r['max_rss'])} |")
@@ -232,8 +236,7 @@ def render(results, pairs, loop, args, size, env_note) -> str:
         ]
         for r in pairs:
             if r["returncode"] != 0:
-                lines.append(f"| {r['name']} | failed ({'hung' if r['hung'] else 'exit ' + str(r['returncode'])}) "
-                             "| | | | |")
+                lines.append(_failed(r, 4))
                 continue
             lines.append(f"| {r['name']} | {r['seconds']:.1f} | {args.rows / r['seconds']:,.0f} | "
                          f"{r['rows_out']:,} | {mb(r['max_rss'])} | {'yes' if r['max_rss'] < 300e6 else 'NO'} |")

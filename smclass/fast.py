@@ -457,6 +457,14 @@ def _kinds(tokens) -> tuple[np.ndarray, np.ndarray]:
 _CONSTANT = {_USER: "xxuser", _TAG: "xxtag", _PRICE: "xxprice", _PCT: "xxpct", _CODE_KIND: "xxcode", _NUM: "xxnum"}
 
 
+def _pool_index(own: np.ndarray, kinds: np.ndarray, constants: list, constant_at: int) -> np.ndarray:
+    """Each item's index in the token pool: its own, or that of its constant word (xxuser, xxtag...)."""
+    kinds = kinds.astype(np.int64)
+    is_constant = np.isin(kinds, constants)
+    own[is_constant] = constant_at + np.searchsorted(constants, kinds[is_constant])
+    return own
+
+
 def _normalise_ascii(pa, pc, array, plain: bool = False) -> Flat:
     """Printable-ASCII chunks (and symbols) without ``&`` or short code-like runs, not a link or an
     e-mail address. ``plain``: they hold only letters and punctuation other than ``@#$'`` (see
@@ -482,22 +490,14 @@ def _normalise_ascii(pa, pc, array, plain: bool = False) -> Flat:
     source = np.empty(total, dtype=np.int64)
     item_kind = np.empty(total, dtype=np.int8)
     item_caps = np.zeros(total, dtype=bool)
-    own = np.arange(count)
-    own_kind = kind.astype(np.int64)
-    is_constant = np.isin(own_kind, constants)
-    own[is_constant] = constant_at + np.searchsorted(constants, own_kind[is_constant])
-    source[start] = own
+    source[start] = _pool_index(np.arange(count), kind, constants, constant_at)
     item_kind[start] = kind
     item_caps[start] = caps
     if len(body):
         first_body = np.r_[0, np.cumsum(np.bincount(body_owner, minlength=count))][:-1]
         rank = np.arange(len(body)) - first_body[body_owner]
         at = start[body_owner] + 1 + rank
-        own = count + np.arange(len(body))
-        body_kind64 = body_kind.astype(np.int64)
-        is_constant = np.isin(body_kind64, constants)
-        own[is_constant] = constant_at + np.searchsorted(constants, body_kind64[is_constant])
-        source[at] = own
+        source[at] = _pool_index(count + np.arange(len(body)), body_kind, constants, constant_at)
         item_kind[at] = body_kind
         item_caps[at] = body_caps
     item_owner = np.repeat(owner, n_items)
