@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import arrowcols
 from .text import _EMAIL, _REPEATS, _TLDS, INVISIBLE, chunk_words
 
 SENTINEL = "\ue000"
@@ -106,30 +107,10 @@ def flat_from_tuples(tuples: list) -> Flat:
     return Flat(list(position), occ, counts)
 
 
-def _strings(pa, texts: list[str]):
-    """A large_string array of ``texts`` built from buffers: ``pa.array`` would import pandas
-    (about half a second) to check whether its argument is a pandas object."""
-    encoded = [t.encode("utf-8") for t in texts]         # UnicodeEncodeError on a lone surrogate
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
-    return pa.LargeStringArray.from_buffers(len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)))
-
-
 def take(array, positions: np.ndarray):
     """The strings of an arrow ``array`` at ``positions`` (a numpy integer array)."""
     pa, pc = arrow()
-    return pc.take(array, _ints(pa, positions))
-
-
-def _mask(pa, mask: np.ndarray):
-    """A boolean arrow array from a numpy one (without pa.array, see _strings)."""
-    bits = np.packbits(np.ascontiguousarray(mask, dtype=bool), bitorder="little")
-    return pa.BooleanArray.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(bits)])
-
-
-def _ints(pa, values: np.ndarray):
-    values = np.ascontiguousarray(values, dtype=np.int64)
-    return pa.Int64Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+    return pc.take(array, arrowcols.ints(pa, positions))
 
 
 def _bools(array) -> np.ndarray:
@@ -378,7 +359,7 @@ def _tokens(pc, array, pattern: str):
     owner = np.repeat(np.arange(len(array)), np.diff(_numbers(lists.offsets)))
     flat = pc.list_flatten(lists)
     nonempty = _numbers(pc.binary_length(flat)) > 0     # the split leaves "" at the edges
-    return pc.filter(flat, _mask(arrow()[0], nonempty)), owner[nonempty]
+    return pc.filter(flat, arrowcols.mask(arrow()[0], nonempty)), owner[nonempty]
 
 
 def normalise(chunks: list[str], array=None) -> Flat:
@@ -392,7 +373,7 @@ def normalise(chunks: list[str], array=None) -> Flat:
     pa, pc = modules
     if array is None:
         try:
-            array = _strings(pa, chunks)
+            array = arrowcols.large_strings(pa, chunks)
         except (pa.ArrowException, UnicodeError, TypeError, OverflowError):
             return python_normalise(chunks)
     n = len(chunks)
@@ -415,7 +396,7 @@ def normalise(chunks: list[str], array=None) -> Flat:
     for group, is_plain in ((plain, True), (simple & ~plain, False)):
         where = np.flatnonzero(group)
         if len(where):
-            parts.append((where, _normalise_ascii(pa, pc, pc.filter(array, _mask(pa, group)), is_plain)))
+            parts.append((where, _normalise_ascii(pa, pc, pc.filter(array, arrowcols.mask(pa, group)), is_plain)))
     if len(rest):
         parts.append((rest, python_normalise([chunks[i] for i in rest.tolist()])))
     return _merge(n, parts)
@@ -426,7 +407,7 @@ def _matches(pa, pc, array, candidates: np.ndarray, pattern: str) -> np.ndarray:
     out = np.zeros(len(array), dtype=bool)
     where = np.flatnonzero(candidates)
     if len(where):
-        out[where] = _bools(pc.match_substring_regex(pc.filter(array, _mask(pa, candidates)), pattern))
+        out[where] = _bools(pc.match_substring_regex(pc.filter(array, arrowcols.mask(pa, candidates)), pattern))
     return out
 
 
@@ -474,10 +455,10 @@ def _normalise_ascii(pa, pc, array, plain: bool = False) -> Flat:
     kind, caps = _kinds(tokens)
     tags = np.flatnonzero(kind == _TAG)
     if len(tags):
-        body, body_owner = _tokens(pc, pc.utf8_slice_codeunits(pc.filter(tokens, _mask(pa, kind == _TAG)), 1),
+        body, body_owner = _tokens(pc, pc.utf8_slice_codeunits(pc.filter(tokens, arrowcols.mask(pa, kind == _TAG)), 1),
                                    _BODY_TOKEN)
     else:
-        body, body_owner = _strings(pa, []), np.zeros(0, dtype=np.int64)
+        body, body_owner = arrowcols.large_strings(pa, []), np.zeros(0, dtype=np.int64)
     body_kind, body_caps = _kinds(body)
     body_owner = tags[body_owner]                        # token index of the tag each body token belongs to
     # items in output order: a tag becomes "xxtag" and its body's items; other kinds one item each
@@ -501,8 +482,8 @@ def _normalise_ascii(pa, pc, array, plain: bool = False) -> Flat:
         item_kind[at] = body_kind
         item_caps[at] = body_caps
     item_owner = np.repeat(owner, n_items)
-    pool = pa.concat_arrays([tokens, body, _strings(pa, [_CONSTANT[k] for k in constants])])
-    lowered = pc.ascii_lower(pc.take(pool, _ints(pa, source)))
+    pool = pa.concat_arrays([tokens, body, arrowcols.large_strings(pa, [_CONSTANT[k] for k in constants])])
+    lowered = pc.ascii_lower(pc.take(pool, arrowcols.ints(pa, source)))
     encoded = pc.dictionary_encode(lowered)
     code = _numbers(encoded.indices).astype(np.int64)
     vocab = encoded.dictionary.to_pylist()

@@ -142,7 +142,8 @@ def _detect_arrow(texts: list) -> list[str | None] | None:
     """:func:`detect` with the first rules run by pyarrow's string kernels; None without pyarrow."""
     import numpy as np
 
-    from .fast import _bools, _ints, _strings, arrow
+    from . import arrowcols
+    from .fast import _bools, arrow
 
     modules = arrow()
     if modules is None:                   # pragma: no cover - pyarrow is a dependency
@@ -152,12 +153,12 @@ def _detect_arrow(texts: list) -> list[str | None] | None:
     is_text = np.fromiter((isinstance(t, str) for t in texts), dtype=bool, count=len(texts))
     encoded = is_text.copy()
     try:
-        array = _strings(pa, heads)
+        array = arrowcols.large_strings(pa, heads)
     except UnicodeEncodeError:            # a lone surrogate: that post goes through detect_one
         for i, head in enumerate(heads):
             if not _encodes(head):
                 heads[i], encoded[i] = "", False
-        array = _strings(pa, heads)
+        array = arrowcols.large_strings(pa, heads)
     simple = encoded & ~_bools(pc.match_substring_regex(array, _ARROW_OTHERS))
     cleaned = pc.replace_substring_regex(array, _ARROW_NOISE, " ")
     letters = _bools(pc.match_substring_regex(cleaned, _ARROW_LETTERS))
@@ -166,7 +167,7 @@ def _detect_arrow(texts: list) -> list[str | None] | None:
     for i in np.flatnonzero(simple & english).tolist():
         codes[i] = "en"
     ask = np.flatnonzero(simple & letters & ~english)
-    asked = pc.take(cleaned, _ints(pa, ask)).to_pylist() if len(ask) else []
+    asked = pc.take(cleaned, arrowcols.ints(pa, ask)).to_pylist() if len(ask) else []
     for i, text in zip(ask.tolist(), asked):
         codes[i] = _ask_cld2(text)
     for i in np.flatnonzero(is_text & ~simple).tolist():
