@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import arrowcols
-from .text import _EMAIL, _REPEATS, _TLDS, INVISIBLE, chunk_words
+from .text import _EMAIL, _REPEATS, INVISIBLE, URL_PATTERN, chunk_words
 
 SENTINEL = "\ue000"
 _modules = None
@@ -227,8 +227,7 @@ def split(texts: list[str]):
 # A chunk goes the RE2 way when it is printable ASCII without "&", apart from symbols (see _symbols),
 # so that repair() changes nothing and RE2's \w, \b and case mapping are Python's, and when it holds
 # no short code-like run (see _SHORT_CODE).
-_URL_RE2 = (r"(?i)^(?:[(\[\"'<]*(?:https?://|www\.)\S+|[(\[\"'<]*(?:[a-z0-9-]+\.)+(?:" + _TLDS
-            + r")(?:/\S*)?[)\].,!?\"'>]*)$")
+_URL_RE2 = "(?i)^(?:" + URL_PATTERN + ")$"
 _EMAIL_RE2 = "^(?:" + _EMAIL.pattern + ")$"
 # text._PIECE on printable ASCII: user, tag, price, pct, code, num, word, other. Python's code is
 # \b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{4,}\b: a whole run of capitals and digits holding both,

@@ -76,10 +76,14 @@ def repair(text: str) -> str:
 
 
 # --- chunk patterns -----------------------------------------------------------
-_TLDS = "com|co|io|ly|net|org|gg|me|app|shop|store|link|to|uk|us|in|ai|tv|fm|social|dev|news|info|biz|eu|ca|au|de|fr|it|es|nl|example|top|xyz|online|site"
-_URL = re.compile(
-    r"(?i)[(\[\"'<]*(?:https?://|www\.)\S+|[(\[\"'<]*(?:[a-z0-9-]+\.)+(?:" + _TLDS + r")(?:/\S*)?[)\].,!?\"'>]*"
-)
+# A bare domain is a link when its top-level domain is a common one; followed by a path, any
+# alphabetic one will do: short links and media (youtu.be/…, instagr.am/p/…, goo.gl/…, flic.kr/p/…)
+# and the many new top-level domains (.events, .health, .studio) are links too.
+_TLDS = ("com|co|io|ly|net|org|gg|me|app|shop|store|link|to|uk|us|in|ai|tv|fm|social|dev|news|info|biz|eu|ca"
+         "|au|de|fr|it|es|nl|example|top|xyz|online|site|gov|edu")
+URL_PATTERN = (r"[(\[\"'<]*(?:https?://|www\.)\S+"
+               r"|[(\[\"'<]*(?:[a-z0-9-]+\.)+(?:(?:" + _TLDS + r")(?:/\S*)?|[a-z]{2,}/\S*)[)\].,!?\"'>]*")
+_URL = re.compile("(?i)" + URL_PATTERN)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+[.,!?)]*")
 _PIECE = re.compile(
     r"(?P<user>@\w+(?:@[\w-]+(?:\.[\w-]+)+)?)"

@@ -20,7 +20,9 @@ ANY_CHUNK = st.one_of(ASCII_SOUP, CODE_SOUP, st.text(max_size=12),
                                        "@ana@mastodon.social", "#SALE", "#foo_bar'x", "SOOOOO", "!!!!!", "@a@b@c@d",
                                        "DON'T", "__#__x", "a" * 600, "Caf\u00c3\u00a9", "\u0130stanbul", "#____a!!!!",
                                        "SPRING20", "4K", "MP3!", "A1B2", "#2020GOALS", "#B2B", "$5k", "$5kg", "5$",
-                                       "40%", "1,000.50", "10:30", "3/4", "4AB5x", "x4AB5", "A1_B2C3", "AB12cd"]))
+                                       "40%", "1,000.50", "10:30", "3/4", "4AB5x", "x4AB5", "A1_B2C3", "AB12cd",
+                                       "youtu.be/dQw4w9", "(instagr.am/p/Bx7).", "a.b/", "e.g./x", "site.gov",
+                                       "x.events/2026", "U.S./Canada", "mr.smith/jones!", "v2.0/beta"]))
 
 
 def words_of(flat: fast.Flat) -> list[tuple[str, ...]]:
