@@ -190,6 +190,7 @@ def test_first_sight_measures_both_in_fresh_processes(tmp_path, model_path):
     model = FastText().fit([t for t, _ in train], [label for _, label in train])
     model.save_model(str(tmp_path / "ft.bin"))
     summary = measure(eval_dir, model_path, tmp_path / "ft.bin", runs=1, cwd=str(ROOT))
-    for key in ("first_sight_x", "cached_x", "one_post_x", "smclass_first_s", "fasttext_s", "smclass_one_cached_us"):
+    for key in ("first_sight_x", "cached_x", "one_post_x", "smclass_first_s", "fasttext_s", "smclass_one_cached_us",
+                "first_sight_cpu_x", "cached_cpu_x", "smclass_first_cpu_s", "fasttext_cpu_s"):
         assert summary[key]["median"] > 0 and summary[key]["min"] <= summary[key]["max"]
     assert summary["posts"]["median"] > 0
