@@ -560,25 +560,26 @@ class Featuriser:
         if found[start][4] & 2 or found[end - 1][4] & 4:   # a line break inside an edge chunk
             return None
         num = den = 0.0
-        last = None
+        first = last = None
         linky = True
         bigrams = self.word_ngrams[1] >= 2
         pair_get = pairs.get
-        for e_num, e_den, first_h, last_h, flags in found[start:end]:
+        for e_num, e_den, first_h, last_h, flags in found[start:end] if start or end < len(found) else found:
             if flags & 16:
                 continue
             num += e_num
             den += e_den
             if not flags & 8:
                 linky = False
-            if last is not None and bigrams:
+            if last is None:
+                first = first_h
+            elif bigrams:
                 ws = pair_get((last, first_h)) or self._pair(pairs, last, first_h, scorer)
                 num += ws[0]
                 den += ws[1]
             last = last_h
         if self.marks:
-            first_h = next(e[2] for e in found[start:end] if not e[4] & 16)
-            for a, b in ((BOS_HASH, first_h), (last, EOS_HASH)):
+            for a, b in ((BOS_HASH, first), (last, EOS_HASH)):
                 ws = pair_get((a, b)) or self._pair(pairs, a, b, scorer)
                 num += ws[0]
                 den += ws[1]

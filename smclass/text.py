@@ -122,6 +122,8 @@ INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u180e"
 
 def clean_invisible(text: str) -> str:
     """``text`` with zero-width characters and byte-order marks turned into spaces."""
+    if text.isascii():                   # one C pass; most posts are ASCII and hold none of them
+        return text
     for c in INVISIBLE:
         if c in text:
             text = text.replace(c, " ")
