@@ -67,10 +67,20 @@ class NotTextError(TypeError):
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
-    """Scramble 64-bit hashes so that their low bits make good bucket numbers."""
-    h = h ^ (h >> np.uint64(31))
-    h = h * _M
-    return h ^ (h >> np.uint64(29))
+    """Scramble 64-bit hashes so that their low bits make good bucket numbers (a new array; ``h`` is
+    left alone). Works in place on one fresh array: big temporaries cost page faults on first sight."""
+    out = h >> np.uint64(31)
+    out ^= h
+    out *= _M
+    out ^= out >> np.uint64(29)
+    return out
+
+
+def _buckets(h: np.ndarray, mask) -> np.ndarray:
+    """``_mix(h) & mask`` as int64, reusing ``_mix``'s array (the masked values fit in 63 bits)."""
+    out = _mix(h)
+    out &= np.uint64(mask)
+    return out.view(np.int64)
 
 
 def _mix_int(h: int) -> int:
@@ -87,8 +97,9 @@ def pair_bucket(first: int, second: int, mask: int) -> int:
 
 def _pair_buckets(first: np.ndarray, second: np.ndarray, mask: int) -> np.ndarray:
     with np.errstate(over="ignore"):
-        pair = _mix(first * _M + (second ^ _PAIR_SALT))
-    return (pair & np.uint64(mask)).astype(np.int64)
+        pair = first * _M
+        pair += second ^ _PAIR_SALT
+        return _buckets(pair, mask)
 
 
 def link_only_bucket(n_features: int) -> int:
@@ -107,8 +118,9 @@ def expand(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     total = int(lengths.sum())
     if total == 0:
         return np.zeros(0, dtype=np.int64)
-    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    return np.arange(total, dtype=np.int64) + shift
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths).astype(np.int64, copy=False)
+    shift += np.arange(total, dtype=np.int64)
+    return shift
 
 
 def word_features(words: list[str], n_features: int, char_ngrams, unigrams: bool):
@@ -147,14 +159,18 @@ def word_features(words: list[str], n_features: int, char_ngrams, unigrams: bool
         out = np.empty(int(count.sum()), dtype=np.int64)
         slot = np.cumsum(count) - count                  # where each word's next feature goes
         if unigrams:
-            out[slot] = (_mix(word_hash ^ _UNI_SALT) & mask).astype(np.int64)
+            out[slot] = _buckets(word_hash ^ _UNI_SALT, mask)
             slot = slot + 1
         for n, c in zip(sizes, per_n):
             total = int(c.sum())
             if total:
                 a = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(c) - c), c)
-                grams = (prefix[a + n] - prefix[a]) * inverse[a] + np.uint64(n) * _M
-                out[a + np.repeat(slot - starts, c)] = (_mix(grams) & mask).astype(np.int64)
+                grams = prefix[a + n]
+                grams -= prefix[a]
+                grams *= inverse[a]
+                grams += np.uint64(n) * _M
+                a += np.repeat(slot - starts, c)
+                out[a] = _buckets(grams, mask)
             slot = slot + c
     return word_hash, count, out
 
