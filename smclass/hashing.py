@@ -581,16 +581,21 @@ class Featuriser:
         bigrams = self.word_ngrams[1] >= 2
         pair_get = pairs.get
         for e_num, e_den, first_h, last_h, flags in found[start:end] if start or end < len(found) else found:
-            if flags & 16:
-                continue
+            if flags:                                        # most chunks have none: one test
+                if flags & 16:
+                    continue
+                if not flags & 8:
+                    linky = False
+            else:
+                linky = False
             num += e_num
             den += e_den
-            if not flags & 8:
-                linky = False
             if last is None:
                 first = first_h
             elif bigrams:
-                ws = pair_get((last, first_h)) or self._pair(pairs, last, first_h, scorer)
+                ws = pair_get((last, first_h))
+                if ws is None:
+                    ws = self._pair(pairs, last, first_h, scorer)
                 num += ws[0]
                 den += ws[1]
             last = last_h
