@@ -51,12 +51,12 @@ def _arrays(path: Path) -> dict:
 def test_the_readme_train_command_rebuilds_the_shipped_model_exactly(tmp_path):
     result = run_cli("train", "-q", cwd=tmp_path)       # the README's command, in a folder with no data
     assert result.returncode == 0, result.stderr
-    assert "Held-out test: the data's test split (2049 posts)" in result.stdout
+    assert "Held-out test: the data's test split (2162 posts)" in result.stdout
     assert "5-fold cross-validation on the training posts" in result.stdout
     fresh = tmp_path / "models"
     card = json.loads((fresh / "smclass.json").read_text(encoding="utf-8"))
-    assert card["training_data"]["rows"] == 8199 and card["test"]["macro_f1"] > 0.85
-    assert card["cv"]["folds"] == 5 and card["cv"]["n"] == 8199          # CV on the train split by default
+    assert card["training_data"]["rows"] == 8646 and card["test"]["macro_f1"] > 0.85
+    assert card["cv"]["folds"] == 5 and card["cv"]["n"] == 8646          # CV on the train split by default
     assert (fresh / "smclass.joblib").exists()
 
     shipped_card = json.loads((SHIPPED / "smclass.json").read_text(encoding="utf-8"))
