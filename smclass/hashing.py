@@ -467,6 +467,14 @@ class Featuriser:
     def pairs(self, occ: Occurrences) -> tuple[np.ndarray, np.ndarray, list]:
         """(post index, bucket, kind) of every feature that is not a word's own: word bigrams
         inside a post, and the start/end marks and link-only feature when enabled."""
+        docs, buckets, kinds = self.pair_parts(occ)
+        if not docs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
+        return np.concatenate(docs), np.concatenate(buckets), kinds
+
+    def pair_parts(self, occ: Occurrences) -> tuple[list, list, list]:
+        """:meth:`pairs` kind by kind, not concatenated: scoring sums each part on its own, which
+        spares a big batch two more arrays the size of its word occurrences."""
         word_doc, words, snap = occ.word_doc, occ.words, occ.snapshot
         docs, buckets, kinds = [], [], []
         mask = self.n_features - 1
@@ -491,9 +499,7 @@ class Featuriser:
                 docs.append(word_doc[only])
                 buckets.append(np.full(len(only), link_only_bucket(self.n_features), dtype=np.int64))
                 kinds.append(("link_only", only))
-        if not docs:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
-        return np.concatenate(docs), np.concatenate(buckets), kinds
+        return docs, buckets, kinds
 
     def occurrences(self, texts) -> tuple[np.ndarray, np.ndarray, int]:
         """(post index, bucket, number of posts) for every feature occurrence in ``texts``."""
@@ -520,12 +526,13 @@ class Featuriser:
         occ = self.word_occurrences(texts)
         scorer = self.scorer(idf, coef)
         word_sum, word_sq = occ.tables.word_weights(scorer, occ.snapshot)
-        pair_doc, pair_bucket, _ = self.pairs(occ)
         n, word_doc, words = occ.n, occ.word_doc, occ.words
         num = np.bincount(word_doc, weights=word_sum[words], minlength=n)
-        num += np.bincount(pair_doc, weights=scorer.weighted[pair_bucket], minlength=n)
         den = np.bincount(word_doc, weights=word_sq[words], minlength=n)
-        den += np.bincount(pair_doc, weights=scorer.squared[pair_bucket], minlength=n)
+        docs, buckets, _ = self.pair_parts(occ)
+        for pair_doc, pair_bucket in zip(docs, buckets):
+            num += np.bincount(pair_doc, weights=scorer.weighted[pair_bucket], minlength=n)
+            den += np.bincount(pair_doc, weights=scorer.squared[pair_bucket], minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             return num / np.sqrt(den)
 
