@@ -3,54 +3,51 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from typing import Iterator
 
 from smclass.errors import DataError
 from .records import MAX_RECORD_BYTES, Post
-from .sources import _Source, _lines
+from .sources import _line_blocks, _Source
 
 
 class _Tracked:
-    """An iterator that remembers whether it ran out, so a row ended by EOF can be told apart."""
+    """The lines of an input as one iterator (C-level over blocks of lines) that remembers
+    whether it ran out, so a row ended by EOF can be told apart."""
 
-    def __init__(self, iterator: Iterator[str]):
-        self.iterator = iterator
+    def __init__(self, blocks: Iterator[list[str]]):
         self.done = False
+        self.lines = itertools.chain.from_iterable(self._blocks(blocks))
 
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        try:
-            return next(self.iterator)
-        except StopIteration:
-            self.done = True
-            raise
+    def _blocks(self, blocks):
+        yield from blocks
+        self.done = True
 
 
 def _csv_rows(src: _Source, delimiter: str, kind: str) -> Iterator[tuple[int, list | str]]:
     """(row number, fields) with the header as row 1, like a spreadsheet; csv errors become notes."""
     csv.field_size_limit(MAX_RECORD_BYTES)  # posts can be long, but not without bound
-    lines = _Tracked(_lines(src, kind))
-    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    tracked = _Tracked(_line_blocks(src, kind))
+    reader = csv.reader(tracked.lines, delimiter=delimiter, strict=False)
     row_no = 0
+    start = 1                 # the line the next row starts on
     while True:
-        row_no += 1
-        start = reader.line_num + 1
         try:
-            row = next(reader)
-        except StopIteration:
+            for row in reader:
+                row_no += 1
+                if tracked.done:  # the row only ended because the input did: its quote never closes
+                    raise DataError(f"{src.name}, line {start}: a quoted field opened in this row is never "
+                                    f"closed, so the rest of the file would be read as one post; "
+                                    f"fix the quotes (or is the file truncated?).")
+                if row_no == 1:
+                    row = [h.strip() for h in row]
+                yield row_no, row
+                start = reader.line_num + 1
             return
         except csv.Error as exc:
+            row_no += 1
             yield row_no, str(exc)
-            continue
-        if lines.done:  # the row only ended because the input did: its quote never closes
-            raise DataError(f"{src.name}, line {start}: a quoted field opened in this row is never "
-                            f"closed, so the rest of the file would be read as one post; "
-                            f"fix the quotes (or is the file truncated?).")
-        if row_no == 1:
-            row = [h.strip() for h in row]
-        yield row_no, row
+            start = reader.line_num + 1
 
 
 def _platform_records(src: _Source, kind: str, platform: str, check_header) -> Iterator[tuple[str, dict | Post]]:
