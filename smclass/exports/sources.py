@@ -307,6 +307,7 @@ class _BlockReader:
         except LookupError:
             raise UsageError(f"Unknown encoding '{enc}'.") from None
         self.lines_before = 0
+        self.counts_lines = _is_utf8(enc)    # lines_before: the line ends of all the text read so far
         self.first = True
         self.tail = ""
 
