@@ -181,13 +181,16 @@ def measure(trees: dict[str, Path], inputs: dict[str, tuple[Path, int]], model: 
             runs: int, variants: dict[str, list[str]]) -> list[dict]:
     """Every (input, variant, tree), ``runs`` times, the trees alternating within each round."""
     results = []
+    detects = {name: _detects_languages(tree) for name, tree in trees.items()}
     for input_name, (path, posts) in inputs.items():
         for variant, extra in variants.items():
             for round_ in range(runs):
                 for tree_name, tree in trees.items():
                     out = out_dir / f"{input_name}-{variant}-{tree_name}.csv"
+                    # code from before language detection has no --no-lang: it never detects
+                    flags = extra if detects[tree_name] else [f for f in extra if f != "--no-lang"]
                     command = [sys.executable, "-m", "smclass", "predict", str(path), "--model", str(model),
-                               "--quiet", "--output", str(out)] + extra
+                               "--quiet", "--output", str(out)] + flags
                     r = run_child(command, tree)
                     r.update(input=input_name, variant=variant, tree=tree_name, round=round_ + 1, posts=posts)
                     print(f"[e2e] {input_name} {variant} {tree_name} run {round_ + 1}: "
@@ -195,6 +198,14 @@ def measure(trees: dict[str, Path], inputs: dict[str, tuple[Path, int]], model: 
                           f"wall {r['wall']:.2f}s rss {r['rss_mb']:.0f} MB", file=sys.stderr, flush=True)
                     results.append(r)
     return results
+
+
+def _detects_languages(tree: Path) -> bool:
+    """Whether the smclass of ``tree`` has language detection (and so --no-lang)."""
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    shown = subprocess.run([sys.executable, "-m", "smclass", "predict", "--help"], cwd=tree, env=env,
+                           capture_output=True, text=True).stdout
+    return "--no-lang" in shown
 
 
 def table(results: list[dict]) -> str:

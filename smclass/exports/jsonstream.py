@@ -120,11 +120,6 @@ class _JsonStream:
         """The JSON text of the value just decoded (valid until the stream moves on)."""
         return self.buf[self.start:self.pos]
 
-    def last_span(self) -> tuple[str, int, int]:
-        """(buffer, start, end): where that text is, to cut it out later (the buffer is never changed
-        in place, only replaced, so the span stays valid)."""
-        return self.buf, self.start, self.pos
-
     def truncated(self) -> DataError:
         posts = "post" if self.count == 1 else "posts"
         return DataError(f"{self.name}: the JSON ends early after {self.count} {posts} "

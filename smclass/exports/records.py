@@ -106,9 +106,8 @@ class RawJsonExtra(LazyExtra):
 
     A chunk of thousands of posts each keeping a parsed tweet alive makes every garbage
     collection walk all of them (reading an X archive took 60 % longer end to end); a
-    string is one object the collector skips. ``text`` may also be a (buffer, start, end)
-    span of the reader's buffer, cut out only when someone asks (most runs never do).
-    ``unwrap`` picks the record out of the parsed value (the tweet inside {"tweet": {...}}).
+    string is one object the collector skips. ``unwrap`` picks the record out of the
+    parsed value (the tweet inside {"tweet": {...}}).
     """
 
     __slots__ = ("_unwrap",)
@@ -119,11 +118,7 @@ class RawJsonExtra(LazyExtra):
 
     def _get(self) -> dict:
         if self._flat is None:
-            text = self._record
-            if text.__class__ is tuple:          # (buffer, start, end): cut out now that someone asks
-                buffer, start, end = text
-                text = buffer[start:end]
-            value = json.loads(text)
+            value = json.loads(self._record)
             record = self._unwrap(value) if self._unwrap else value
             self._record = record if isinstance(record, dict) else {}
             super()._get()

@@ -167,7 +167,7 @@ def _read_x_stream(src: _Source) -> Iterator[Post]:
     for number, item in enumerate(stream.array(), start=1):
         where = f"{src.name}, post {number}"
         try:
-            yield _tweet_post(item, where, shares, stream.last_span())   # its JSON text, cut only if asked
+            yield _tweet_post(item, where, shares, stream.last_text())
         except RecursionError:
             yield Post(None, None, None, "x", None, "record nested too deeply", {}, where)
 
