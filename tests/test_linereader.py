@@ -110,3 +110,24 @@ def test_lines_of_a_big_file_match(tmp_path):
     with open(path, "rb") as fh:
         got = list(_lines(_Source(fh, "big.csv", None, {}), "csv"))
     assert got == _one_at_a_time(path.read_bytes())[0]
+
+
+def test_a_reader_closed_early_leaves_nothing_to_clean_up_later(tmp_path, monkeypatch):
+    """Closing a CSV reader halfway (predict reads each input's first chunk, then closes it) ends
+    its line reader while the file is open, not later in the garbage collector."""
+    import gc
+    import sys
+
+    from smclass.exports import read_posts
+
+    raised = []
+    monkeypatch.setattr(sys, "unraisablehook", raised.append)
+    for name, data in (("utf16.csv", "text\nfirst\nsecond\n".encode("utf-16")),
+                       ("utf8.csv", b"text\nfirst\nsecond\n")):
+        path = tmp_path / name
+        path.write_bytes(data)
+        posts = read_posts(path)
+        assert next(posts).text == "first"
+        posts.close()
+        gc.collect()
+    assert raised == []

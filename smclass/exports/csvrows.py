@@ -12,23 +12,25 @@ from .sources import _line_blocks, _Source
 
 
 class _Tracked:
-    """The lines of an input as one iterator (C-level over blocks of lines) that remembers
-    whether it ran out, so a row ended by EOF can be told apart."""
+    """Whether the lines ran out, so a row ended by EOF can be told apart."""
 
-    def __init__(self, blocks: Iterator[list[str]]):
+    def __init__(self):
         self.done = False
-        self.lines = itertools.chain.from_iterable(self._blocks(blocks))
 
-    def _blocks(self, blocks):
-        yield from blocks
-        self.done = True
+
+def _until_done(blocks: Iterator[list[str]], tracked: _Tracked) -> Iterator[list[str]]:
+    """``blocks``, then ``tracked.done``. Nothing here refers back to the lines, so no reference cycle
+    keeps the reader alive past its file: closing it closes the line reader at once."""
+    yield from blocks
+    tracked.done = True
 
 
 def _csv_rows(src: _Source, delimiter: str, kind: str) -> Iterator[tuple[int, list | str]]:
     """(row number, fields) with the header as row 1, like a spreadsheet; csv errors become notes."""
     csv.field_size_limit(MAX_RECORD_BYTES)  # posts can be long, but not without bound
-    tracked = _Tracked(_line_blocks(src, kind))
-    reader = csv.reader(tracked.lines, delimiter=delimiter, strict=False)
+    tracked = _Tracked()
+    lines = itertools.chain.from_iterable(_until_done(_line_blocks(src, kind), tracked))   # C-level per line
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
     row_no = 0
     start = 1                 # the line the next row starts on
     while True:

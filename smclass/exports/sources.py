@@ -144,8 +144,12 @@ def _line_blocks(src: _Source, kind: str) -> Iterator[list[str]]:
     if _is_utf8(enc):
         yield from _utf8_blocks(src, kind)
     else:
-        for line in _codec_lines(src, enc):
-            yield [line]
+        lines = _codec_lines(src, enc)
+        try:
+            for line in lines:
+                yield [line]
+        finally:
+            lines.close()          # now, while its file is open (it detaches a wrapper from it)
 
 
 _LONE_CR = re.compile(rb"(?<=\r)(?!\n)")

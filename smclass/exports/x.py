@@ -30,8 +30,8 @@ _ZONES: dict = {"+0000": timezone.utc}
 
 
 # 'Wed Mar 06 14:02:11 +0000 2024', in UTC with two-digit fields: what archives hold
-_UTC_TIME = re.compile(r"\S+ (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) "
-                       r"\+0000 ([0-9]{4})")
+_UTC_TIME = re.compile(r"\S+ (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([0-9]{2}) "
+                       r"([0-9]{2}):([0-9]{2}):([0-9]{2}) \+0000 ([0-9]{4})")
 _DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
