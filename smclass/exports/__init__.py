@@ -96,7 +96,12 @@ def _reader(fmt: str):
     """The reader for ``fmt``; JSON can hold lone surrogates, so Posts pass _scrub (which
     costs nothing unless the reader saw a surrogate escape)."""
     read = _READERS[fmt]
+    if fmt in _NO_SURROGATES:       # decoded strictly from bytes: never a lone surrogate, nothing to scrub
+        return read
     return lambda src: _scrub(read(src), src)
+
+
+_NO_SURROGATES = {"csv", "tsv", "text"}
 
 
 _SINGLE_FILE = {"csv", "tsv", "jsonl", "json", "parquet", "text"}

@@ -3,54 +3,53 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from typing import Iterator
 
 from smclass.errors import DataError
 from .records import MAX_RECORD_BYTES, Post
-from .sources import _Source, _lines
+from .sources import _line_blocks, _Source
 
 
 class _Tracked:
-    """An iterator that remembers whether it ran out, so a row ended by EOF can be told apart."""
+    """Whether the lines ran out, so a row ended by EOF can be told apart."""
 
-    def __init__(self, iterator: Iterator[str]):
-        self.iterator = iterator
+    def __init__(self):
         self.done = False
 
-    def __iter__(self):
-        return self
 
-    def __next__(self) -> str:
-        try:
-            return next(self.iterator)
-        except StopIteration:
-            self.done = True
-            raise
+def _until_done(blocks: Iterator[list[str]], tracked: _Tracked) -> Iterator[list[str]]:
+    """``blocks``, then ``tracked.done``. Nothing here refers back to the lines, so no reference cycle
+    keeps the reader alive past its file: closing it closes the line reader at once."""
+    yield from blocks
+    tracked.done = True
 
 
 def _csv_rows(src: _Source, delimiter: str, kind: str) -> Iterator[tuple[int, list | str]]:
     """(row number, fields) with the header as row 1, like a spreadsheet; csv errors become notes."""
     csv.field_size_limit(MAX_RECORD_BYTES)  # posts can be long, but not without bound
-    lines = _Tracked(_lines(src, kind))
+    tracked = _Tracked()
+    lines = itertools.chain.from_iterable(_until_done(_line_blocks(src, kind), tracked))   # C-level per line
     reader = csv.reader(lines, delimiter=delimiter, strict=False)
     row_no = 0
+    start = 1                 # the line the next row starts on
     while True:
-        row_no += 1
-        start = reader.line_num + 1
         try:
-            row = next(reader)
-        except StopIteration:
+            for row in reader:
+                row_no += 1
+                if tracked.done:  # the row only ended because the input did: its quote never closes
+                    raise DataError(f"{src.name}, line {start}: a quoted field opened in this row is never "
+                                    f"closed, so the rest of the file would be read as one post; "
+                                    f"fix the quotes (or is the file truncated?).")
+                if row_no == 1:
+                    row = [h.strip() for h in row]
+                yield row_no, row
+                start = reader.line_num + 1
             return
         except csv.Error as exc:
+            row_no += 1
             yield row_no, str(exc)
-            continue
-        if lines.done:  # the row only ended because the input did: its quote never closes
-            raise DataError(f"{src.name}, line {start}: a quoted field opened in this row is never "
-                            f"closed, so the rest of the file would be read as one post; "
-                            f"fix the quotes (or is the file truncated?).")
-        if row_no == 1:
-            row = [h.strip() for h in row]
-        yield row_no, row
+            start = reader.line_num + 1
 
 
 def _platform_records(src: _Source, kind: str, platform: str, check_header) -> Iterator[tuple[str, dict | Post]]:

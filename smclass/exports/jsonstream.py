@@ -15,7 +15,9 @@ class _JsonStream:
     """Walk a JSON document in blocks, decoding one array element at a time."""
 
     _decoder = json.JSONDecoder()
+    _scan = staticmethod(_decoder.scan_once)     # raw_decode without its wrapper (same scanner)
     _ws = re.compile(r"[ \t\n\r]*")
+    _next = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")   # between two elements of an array
 
     def __init__(self, blocks: _BlockReader, name: str):
         self.blocks = blocks
@@ -23,7 +25,9 @@ class _JsonStream:
         self.buf = ""
         self.pos = 0
         self.eof = False
-        self.line_base = 1
+        self.newlines = 0  # line ends in all the text read so far (line numbers count back from here)
+        # a UTF-8 _BlockReader counts the line ends of its bytes already (the same as in the text)
+        self.counted = getattr(blocks, "counts_lines", False)
         self.count = 0
         self.start = 0  # where the last value() began; buf[start:pos] is its JSON text
 
@@ -36,15 +40,16 @@ class _JsonStream:
             self.eof = True  # the buffer stays as it was, so error offsets remain valid
             return False
         if self.pos:
-            self.line_base += self.buf.count("\n", 0, self.pos)
             self.buf = self.buf[self.pos:]
             self.pos = 0
         self.buf += chunk
+        self.newlines = self.blocks.lines_before if self.counted else self.newlines + chunk.count("\n")
         return True
 
-    def line(self) -> int:
-        """Line number of the cursor, for error messages."""
-        return self.line_base + self.buf.count("\n", 0, self.pos)
+    def line(self, pos: int | None = None) -> int:
+        """Line number of the cursor (or of ``pos`` in the buffer), for error messages: counted back
+        from the end of what was read, so reading never counts lines it does not need."""
+        return 1 + self.newlines - self.buf.count("\n", self.pos if pos is None else pos)
 
     def peek(self) -> str:
         """Skip whitespace and return the next character, or '' at end of input."""
@@ -69,6 +74,27 @@ class _JsonStream:
     def value(self):
         """Decode the value at the cursor, reading more blocks until it is complete."""
         self.peek()
+        return self._value()
+
+    def _value(self):
+        """value() with the cursor already on the value's first character."""
+        for _ in range(2):                # the common case: the value ends inside the buffer
+            if self.pos >= len(self.buf):
+                break
+            try:
+                obj, end = self._scan(self.buf, self.pos)
+            except RecursionError:
+                break                     # refused below
+            except (StopIteration, ValueError):
+                # cut by the end of the buffer, most likely: read on (as below) and try once more,
+                # else decode below, for its error (a failed decode counts the buffer's lines: once)
+                if len(self.buf) - self.pos > MAX_RECORD_BYTES or not self._fill():
+                    break
+                continue
+            if end < len(self.buf):
+                self.start, self.pos = self.pos, end
+                return obj
+            break
         while True:
             try:
                 obj, end = self._decoder.raw_decode(self.buf, self.pos)
@@ -100,7 +126,7 @@ class _JsonStream:
                          f"(is the file truncated?)")
 
     def invalid(self, exc: json.JSONDecodeError | None = None, expected: str = "") -> DataError:
-        line = self.line_base + self.buf.count("\n", 0, exc.pos if exc else self.pos)
+        line = self.line(exc.pos if exc else None)
         what = exc.msg if exc else f"expected {expected}"
         return DataError(f"{self.name}, line {line}: invalid JSON ({what}).")
 
@@ -112,12 +138,21 @@ class _JsonStream:
         if self.peek() == "]":
             self.skip(1)
             return
+        following = self._next.match
         while True:
             if self.peek() == "":
                 raise self.truncated()
-            item = self.value()
+            item = self._value()
             self.count += 1
             yield item
+            while True:           # the common case: a comma, the next element already in the buffer
+                m = following(self.buf, self.pos)
+                if m is None or m.end() >= len(self.buf):
+                    break
+                self.pos = m.end()
+                item = self._value()
+                self.count += 1
+                yield item
             c = self.peek()
             if c == ",":
                 self.skip(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import itertools
 import re
 import sys
 from typing import IO, Iterator
@@ -133,11 +134,22 @@ def _is_utf8(enc: str) -> bool:
 
 def _lines(src: _Source, kind: str) -> Iterator[str]:
     """Decoded lines (endings kept), one at a time, with exact line numbers in errors."""
+    return itertools.chain.from_iterable(_line_blocks(src, kind))
+
+
+def _line_blocks(src: _Source, kind: str) -> Iterator[list[str]]:
+    """The lines of :func:`_lines` in lists (a block of the file at a time), for readers that
+    take them with C-level iteration (``itertools.chain``) instead of one generator step per line."""
     enc = _prepare(src, kind)
     if _is_utf8(enc):
-        yield from _utf8_lines(src, kind)
+        yield from _utf8_blocks(src, kind)
     else:
-        yield from _codec_lines(src, enc)
+        lines = _codec_lines(src, enc)
+        try:
+            for line in lines:
+                yield [line]
+        finally:
+            lines.close()          # now, while its file is open (it detaches a wrapper from it)
 
 
 _LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
@@ -171,29 +183,96 @@ def _rest_of_lines(raw: bytes, readline, name: str, number: int) -> list[bytes]:
         raw = readline(MAX_LINE_BYTES)
 
 
-def _utf8_lines(src: _Source, kind: str) -> Iterator[str]:
-    """Split into byte lines before decoding: safe in UTF-8 and lets us name the bad line."""
-    readline = src.fh.readline
+LINE_BLOCK = 1 << 20       # bytes read at a time by the UTF-8 line reader
+
+
+def _utf8_blocks(src: _Source, kind: str) -> Iterator[list[str]]:
+    """UTF-8 lines, a block of whole lines at a time: the lines, line numbers and errors of reading
+    line by line (split into byte lines before decoding: safe in UTF-8 and names the bad line).
+
+    A block of whole lines with no NUL byte that decodes as a whole is split once (its lines are
+    exactly the byte lines, decoded); anything else goes line by line. The start of a line a block
+    ends inside is carried into the next block; a line longer than a block is read as readline would."""
+    fh = src.fh
+    read = getattr(fh, "read1", fh.read)     # what is there, up to a block: a pipe is not waited on
+    readline = fh.readline
     number = 0
+    carry = b""
+    # a block holds at most two reads, so no line in it is longer than MAX_LINE_BYTES: every one is
+    # a line the line-by-line reader takes whole
+    step = max(1, min(LINE_BLOCK, MAX_LINE_BYTES // 2))
     while True:
-        raw = readline(MAX_LINE_BYTES)
-        if raw.endswith(b"\n") and b"\r" not in raw[:-2]:
-            lines = (raw,)  # the common case: one whole line, no lone CR inside
-        else:
-            lines = _rest_of_lines(raw, readline, src.name, number)
-        for raw in lines:
-            if not raw:
-                return
-            number += 1
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if b"\x00" in raw:
-                raise DataError(f"{src.name}, line {number}: contains NUL bytes; "
-                                f"{src.name} looks like a binary file, not {_LABEL.get(kind, kind)}.")
+        more = read(step)
+        block = carry + more if carry else more
+        cut = block.rfind(b"\n") + 1
+        carry = block[cut:]          # the start of a line this block ends inside
+        block = block[:cut]
+        if block:
+            if number == 0 and block.startswith(b"\xef\xbb\xbf"):
+                block = block[3:]
+            lines = _decoded_block(block)
+            if lines is None:        # a NUL byte or bad UTF-8 somewhere: name its line
+                lines = []
+                try:
+                    number = _decode_lines(block.splitlines(keepends=True), number, src.name, kind, lines)
+                finally:
+                    if lines:
+                        yield lines
+            else:
+                number += len(lines)
+                yield lines
+        if carry and (not more or len(carry) > step):
+            # the last line (no line end) or a very long one: as one readline from its start gives it
+            raw = carry + readline(MAX_LINE_BYTES - len(carry)) if more else carry
+            carry = b""
+            if raw.endswith(b"\n") and b"\r" not in raw[:-2]:
+                raws = [raw]
+            else:
+                raws = _rest_of_lines(raw, readline, src.name, number)
+            ended = raws[-1] == b""
+            if ended:
+                raws.pop()
+            if number == 0 and raws and raws[0].startswith(b"\xef\xbb\xbf"):
+                raws[0] = raws[0][3:]
+            lines = []
             try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise DataError(f"{src.name}, line {number}: not valid UTF-8; pass --encoding.") from None
+                number = _decode_lines(raws, number, src.name, kind, lines)
+            finally:
+                if lines:
+                    yield lines
+            if ended:
+                return
+        elif not more:
+            return
+
+
+def _decoded_block(block: bytes) -> list[str] | None:
+    """The decoded lines of ``block`` (whole byte lines), or None if one holds a NUL byte or bad UTF-8."""
+    if b"\x00" in block:
+        return None
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lines = text.splitlines(keepends=True)
+    if len(lines) == block.count(b"\n"):       # every break a line end: the byte lines' split exactly
+        return lines
+    return [line.decode("utf-8") for line in block.splitlines(keepends=True)]   # lone CR or U+2028 ...
+
+
+def _decode_lines(raws: list[bytes], number: int, name: str, kind: str, out: list[str]) -> int:
+    """Decode byte lines into ``out``, numbering them after ``number``; the first NUL byte or bad
+    UTF-8 raises naming its line. Returns the last line's number."""
+    for raw in raws:
+        number += 1
+        if b"\x00" in raw:
+            raise DataError(f"{name}, line {number}: contains NUL bytes; "
+                            f"{name} looks like a binary file, not {_LABEL.get(kind, kind)}.")
+        try:
+            out.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise DataError(f"{name}, line {number}: not valid UTF-8; pass --encoding.") from None
+    return number
 
 
 def _codec_lines(src: _Source, enc: str) -> Iterator[str]:
@@ -232,6 +311,7 @@ class _BlockReader:
         except LookupError:
             raise UsageError(f"Unknown encoding '{enc}'.") from None
         self.lines_before = 0
+        self.counts_lines = _is_utf8(enc)    # lines_before: the line ends of all the text read so far
         self.first = True
         self.tail = ""
 

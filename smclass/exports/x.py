@@ -29,8 +29,27 @@ _MONTHS = {m: i for i, m in enumerate(
 _ZONES: dict = {"+0000": timezone.utc}
 
 
+# 'Wed Mar 06 14:02:11 +0000 2024', in UTC with two-digit fields: what archives hold
+_UTC_TIME = re.compile(r"\S+ (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([0-9]{2}) "
+                       r"([0-9]{2}):([0-9]{2}):([0-9]{2}) \+0000 ([0-9]{4})")
+_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _x_time(value) -> str | None:
     """'Wed Mar 06 14:02:11 +0000 2024' to ISO, without depending on the C locale."""
+    if value.__class__ is str:
+        m = _UTC_TIME.fullmatch(value)
+        if m is not None:     # written from its parts when they make a valid time (what datetime gives)
+            mon, day, h, mi, sec, year = m.groups()
+            y, month, d = int(year), _MONTHS[mon], int(day)
+            leap = month == 2 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+            if y >= 1 and 1 <= d <= _DAYS[month] + leap and h < "24" and mi < "60" and sec < "60":
+                return f"{year}-{month:02d}-{day}T{h}:{mi}:{sec}+00:00"
+    return _x_time_parts(value)
+
+
+def _x_time_parts(value) -> str | None:
+    """_x_time for any value: split, datetime and isoformat."""
     if not isinstance(value, str):
         return None
     parts = value.split()
@@ -93,21 +112,35 @@ def _tweet_post(item, where: str, include_shares: bool = False, source: str | No
     it is kept with a note and not classified (its words are still written out, as
     ``shown``), unless ``include_shares`` asks to classify it.
     """
-    if not isinstance(item, dict):
-        return _not_object(where, "x")
-    tweet = _unwrap(item)
-    raw = tweet.get("full_text", tweet.get("text"))
+    if item.__class__ is not dict:
+        if not isinstance(item, dict):
+            return _not_object(where, "x")
+    tweet = item.get("tweet", item)
+    if tweet.__class__ is not dict:
+        tweet = _unwrap(item)
+    raw = tweet.get("full_text")
+    if raw is None and "full_text" not in tweet:
+        raw = tweet.get("text")
     text, note = _text_value(raw)
     skip, shown = _SKIP, None
     if text is not None:
-        text = _media_as_shown(_x_unescape(text), tweet)
+        if "&" in text:
+            text = _x_unescape(text)
+        ext, ent = tweet.get("extended_entities"), tweet.get("entities")
+        if not ((ext is None or ext.__class__ is dict and "media" not in ext)
+                and (ent is None or ent.__class__ is dict and "media" not in ent)):    # else nothing to do
+            text = _media_as_shown(text, tweet)
         if text.startswith("RT @"):
             note = RETWEET_NOTE
             if not include_shares:
                 text, shown, skip = None, text, _SKIP_RETWEET
-    is_reply = any(tweet.get(k) not in (None, "") for k in _REPLY_KEYS)
-    tid = tweet.get("id_str", tweet.get("id"))
-    return Post(_id_value(tid), text, _x_time(tweet.get("created_at")), "x", is_reply, note,
+    get = tweet.get
+    is_reply = (get(_REPLY_KEYS[0]) not in (None, "") or get(_REPLY_KEYS[1]) not in (None, "")
+                or get(_REPLY_KEYS[2]) not in (None, "") or get(_REPLY_KEYS[3]) not in (None, ""))
+    tid = get("id_str")
+    if tid is None and "id_str" not in tweet:
+        tid = get("id")
+    return Post(_id_value(tid), text, _x_time(get("created_at")), "x", is_reply, note,
                 RawJsonExtra(source, skip, unwrap=_unwrap) if source is not None else LazyExtra(tweet, skip),
                 where, shown=shown)
 
