@@ -515,14 +515,16 @@ def _merge(n: int, parts) -> Flat:
     vocab: list = []
     for where, flat in parts:
         if len(flat.occ):
-            occ[_expand(starts[where], flat.counts)] = flat.occ + len(vocab)
+            occ[expand(starts[where], flat.counts)] = flat.occ + len(vocab)
         vocab += flat.vocab
     return Flat(vocab, occ, counts)
 
 
-def _expand(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def expand(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Indices ``starts[i] .. starts[i]+lengths[i]`` for every i, concatenated."""
     total = int(lengths.sum())
     if total == 0:
         return np.zeros(0, dtype=np.int64)
-    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    return np.arange(total, dtype=np.int64) + shift
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths).astype(np.int64, copy=False)
+    shift += np.arange(total, dtype=np.int64)
+    return shift

@@ -39,6 +39,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import fast
+from .fast import expand
 from .text import MAX_POST_CHARS, clean_invisible
 
 SENTINEL = "\ue000"           # a private-use character: the chunk between posts
@@ -113,16 +114,6 @@ def _powers(base: int, count: int) -> np.ndarray:
     return np.cumprod(out, dtype=np.uint64)
 
 
-def expand(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Indices ``starts[i] .. starts[i]+lengths[i]`` for every i, concatenated."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths).astype(np.int64, copy=False)
-    shift += np.arange(total, dtype=np.int64)
-    return shift
-
-
 def word_features(words: list[str], n_features: int, char_ngrams, unigrams: bool):
     """Hashes of ``words`` and their feature buckets, grouped word by word.
 
@@ -164,7 +155,7 @@ def word_features(words: list[str], n_features: int, char_ngrams, unigrams: bool
         for n, c in zip(sizes, per_n):
             total = int(c.sum())
             if total:
-                a = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(c) - c), c)
+                a = expand(starts, c)                       # every window start, word by word
                 grams = prefix[a + n]
                 grams -= prefix[a]
                 grams *= inverse[a]
