@@ -111,7 +111,7 @@ def _looks_binary(head: bytes, enc: str) -> bool:
     """NUL bytes or a wall of control bytes mean this is not text in any sane encoding."""
     if b"\x00" in head:
         return True
-    if enc.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig"):
+    if _is_utf8(enc):
         try:
             head.decode("utf-8")
             return False
