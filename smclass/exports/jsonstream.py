@@ -10,6 +10,9 @@ from smclass.errors import DataError
 from .records import _BLOCK, MAX_RECORD_BYTES
 from .sources import _BlockReader, _Source
 
+BULK_SEPARATOR = "\n  },\n  {"   # between two elements of an X archive's array (see _JsonStream._bulk_run)
+BULK_FAILURES = 8                 # declined runs after which a stream stops offering runs
+
 
 class _JsonStream:
     """Walk a JSON document in blocks, decoding one array element at a time."""
@@ -30,6 +33,8 @@ class _JsonStream:
         self.counted = getattr(blocks, "counts_lines", False)
         self.count = 0
         self.start = 0  # where the last value() began; buf[start:pos] is its JSON text
+        self.fills = 0  # blocks read so far
+        self._bare = -1  # the fill whose buffer held no BULK_SEPARATOR past the cursor
 
     def _fill(self) -> bool:
         """Append the next block (dropping consumed text); False at end of input."""
@@ -43,6 +48,7 @@ class _JsonStream:
             self.buf = self.buf[self.pos:]
             self.pos = 0
         self.buf += chunk
+        self.fills += 1
         self.newlines = self.blocks.lines_before if self.counted else self.newlines + chunk.count("\n")
         return True
 
@@ -130,8 +136,12 @@ class _JsonStream:
         what = exc.msg if exc else f"expected {expected}"
         return DataError(f"{self.name}, line {line}: invalid JSON ({what}).")
 
-    def array(self) -> Iterator:
-        """Yield the elements of the array at the cursor."""
+    def array(self, bulk=None) -> Iterator:
+        """Yield the elements of the array at the cursor.
+
+        ``bulk``: a faster decoder for whole runs of elements (see :meth:`_bulk_run`); whatever it
+        declines is decoded here one element at a time, so errors and their messages stay the same.
+        """
         if self.peek() != "[":
             raise self.invalid(expected="'['")
         self.skip(1)
@@ -139,20 +149,40 @@ class _JsonStream:
             self.skip(1)
             return
         following = self._next.match
+        slow = 0                  # elements to decode one by one before trying bulk again
+        failures = 0
         while True:
             if self.peek() == "":
                 raise self.truncated()
-            item = self._value()
-            self.count += 1
-            yield item
-            while True:           # the common case: a comma, the next element already in the buffer
-                m = following(self.buf, self.pos)
-                if m is None or m.end() >= len(self.buf):
-                    break
-                self.pos = m.end()
+            run = None
+            if bulk is not None and slow <= 0 and self._bare != self.fills:
+                run, elements = self._bulk_run(bulk)
+                if run is None and elements:
+                    failures += 1
+                    slow = elements
+                    if failures >= BULK_FAILURES:
+                        bulk = None       # this file does not suit it: stop paying for failed tries
+            if run is not None:
+                base = self.pos
+                for item, start, end in run:
+                    self.start, self.pos = base + start, base + end
+                    self.count += 1
+                    yield item
+            else:
                 item = self._value()
                 self.count += 1
+                slow -= 1
                 yield item
+                # the common case: a comma, the next element already in the buffer
+                while bulk is None or slow > 0 or self._bare == self.fills:
+                    m = following(self.buf, self.pos)
+                    if m is None or m.end() >= len(self.buf):
+                        break
+                    self.pos = m.end()
+                    item = self._value()
+                    self.count += 1
+                    slow -= 1
+                    yield item
             c = self.peek()
             if c == ",":
                 self.skip(1)
@@ -163,6 +193,34 @@ class _JsonStream:
                 raise self.truncated()
             else:
                 raise self.invalid(expected="',' or ']' between posts")
+
+    def _bulk_run(self, bulk) -> tuple[list | None, int]:
+        """(the complete elements in the buffer from the cursor, decoded by ``bulk``, each with its
+        start and end relative to the cursor; or None), and how many elements were offered.
+
+        Elements are cut where the buffer holds BULK_SEPARATOR, the line break, indent and comma
+        between two top-level objects of a pretty-printed array, as X writes its archives. A raw line
+        break cannot be inside a JSON string, and a wrong cut would leave brackets open, so ``bulk``
+        (which decodes ``"[" + run + "]"`` and returns None for anything it cannot decode exactly)
+        only ever succeeds on a run of whole elements.
+        """
+        buf, pos = self.buf, self.pos
+        last = buf.rfind(BULK_SEPARATOR, pos)
+        if last < 0:          # not until more is read: one search per block
+            self._bare = self.fills
+            return None, 0
+        starts, ends = [0], []
+        step = len(BULK_SEPARATOR)
+        at = buf.find(BULK_SEPARATOR, pos, last + step)
+        while at >= 0:
+            ends.append(at + 4 - pos)           # just past the element's closing brace
+            starts.append(at + step - 1 - pos)  # the next element's opening brace
+            at = buf.find(BULK_SEPARATOR, at + step, last + step)
+        starts.pop()                             # the element after the last separator may be incomplete
+        items = bulk(buf[pos : last + 4])
+        if items is None or len(items) != len(starts):
+            return None, len(starts)
+        return list(zip(items, starts, ends)), len(starts)
 
     def posts_list(self, key: str | None) -> Iterator:
         """Stream the top-level array, or the list held under ``key`` (or the first list) of an object."""
