@@ -35,8 +35,28 @@ _UTC_TIME = re.compile(r"\S+ (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (
 _DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
+_SEEN_DATES: dict[str, str] = {}  # "Wed Mar 06 " + " +0000 2024" -> "2024-03-06", from valid times read
+_SEEN_CLOCKS: set[str] = set()     # "14:02:11", from valid times read (at most 86,400)
+_MAX_SEEN_DATES = 100_000
+
+
 def _x_time(value) -> str | None:
-    """'Wed Mar 06 14:02:11 +0000 2024' to ISO, without depending on the C locale."""
+    """'Wed Mar 06 14:02:11 +0000 2024' to ISO, without depending on the C locale.
+
+    An archive repeats its dates (one day, many tweets) and clocks: a time of that exact layout whose
+    date part and clock were both seen in valid times is written from them with no parsing (any
+    30-character match of _UTC_TIME has its fields at those places)."""
+    if value.__class__ is str and len(value) == 30:
+        date = _SEEN_DATES.get(value[:11] + value[19:])
+        if date is not None:
+            clock = value[11:19]
+            if clock in _SEEN_CLOCKS:
+                return f"{date}T{clock}+00:00"
+    return _x_time_new(value)
+
+
+def _x_time_new(value) -> str | None:
+    """_x_time for a time whose date or clock was not seen yet: parse it, and remember both parts."""
     if value.__class__ is str:
         m = _UTC_TIME.fullmatch(value)
         if m is not None:     # written from its parts when they make a valid time (what datetime gives)
@@ -44,7 +64,11 @@ def _x_time(value) -> str | None:
             y, month, d = int(year), _MONTHS[mon], int(day)
             leap = month == 2 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
             if y >= 1 and 1 <= d <= _DAYS[month] + leap and h < "24" and mi < "60" and sec < "60":
-                return f"{year}-{month:02d}-{day}T{h}:{mi}:{sec}+00:00"
+                date, clock = f"{year}-{month:02d}-{day}", f"{h}:{mi}:{sec}"
+                if len(value) == 30 and len(_SEEN_DATES) < _MAX_SEEN_DATES:
+                    _SEEN_DATES[value[:11] + value[19:]] = date
+                    _SEEN_CLOCKS.add(clock)
+                return f"{date}T{clock}+00:00"
     return _x_time_parts(value)
 
 
