@@ -40,7 +40,7 @@ import numpy as np
 
 from . import fast
 from .fast import expand
-from .text import MAX_POST_CHARS, clean_invisible
+from .text import MAX_POST_CHARS, chunk_words, clean_invisible
 
 SENTINEL = "\ue000"           # a private-use character: the chunk between posts
 _JOIN = f" {SENTINEL} "
@@ -49,6 +49,7 @@ MAX_CACHE_CHARS = 8_000_000   # ... or past this many characters of chunk text h
 MAX_ENTRIES = 200_000         # bound of the small-batch path's chunk and pair caches
 MAX_GRAM_WORD = 64            # characters of a word that feed its character n-grams
 SMALL_BATCH = 32              # batches up to this many posts take the pure-Python path when it can score them
+SMALL_FILL = 64               # ... and work out up to this many new chunks in pure Python too
 ARROW_BATCH = 1024            # batches of at least this many posts split and normalise with pyarrow (smclass.fast)
 ARROW_CHUNKS = 512            # ... and normalise their new chunks with it when at least this many are new
 _P = 0x100000001B3            # odd, so invertible modulo 2**64
@@ -164,6 +165,52 @@ def word_features(words: list[str], n_features: int, char_ngrams, unigrams: bool
                 out[a] = _buckets(grams, mask)
             slot = slot + c
     return word_hash, count, out
+
+
+def _mix_word(h: int) -> int:
+    return _mix_int(h & _MASK64)
+
+
+def word_features_one(word: str, n_features: int, char_ngrams, unigrams: bool) -> tuple[int, list[int]]:
+    """:func:`word_features` for one word in pure Python: (its hash, its feature buckets in the same
+    order). A handful of new words costs microseconds this way instead of a dozen numpy calls."""
+    mask = n_features - 1
+    codes = [60, *map(ord, word[:MAX_GRAM_WORD]), 62]     # "<word>"
+    size = len(codes)
+    word_hash = _mix_int((_window_hash(codes, 0, size) + size * 0x9E3779B97F4A7C15) & _MASK64)
+    buckets = []
+    if unigrams:
+        buckets.append(_mix_int(word_hash ^ 0x5BD1E995) & mask)
+    if char_ngrams:
+        low, high = char_ngrams[0], char_ngrams[1]
+        grams: list[list[int]] = [[] for _ in range(high + 1)]    # window hashes by size, by start
+        for a in range(size):
+            h, power = 0, 1
+            for n in range(1, min(high, size - a) + 1):
+                h = (h + codes[a + n - 1] * power) & _MASK64
+                power = (power * _P) & _MASK64
+                if n >= low:
+                    grams[n].append(h)
+        for n in range(low, high + 1):
+            salt = n * 0x9E3779B97F4A7C15
+            for h in grams[n]:
+                h = (h + salt) & _MASK64
+                h = ((h ^ (h >> 31)) * 0x9E3779B97F4A7C15) & _MASK64       # _mix_int, inlined
+                buckets.append((h ^ (h >> 29)) & mask)
+    if len(word) > MAX_GRAM_WORD:                          # the hash (for pairs) is of the whole word
+        codes = [60, *map(ord, word), 62]
+        word_hash = _mix_int((_window_hash(codes, 0, len(codes)) + len(codes) * 0x9E3779B97F4A7C15) & _MASK64)
+    return word_hash, buckets
+
+
+def _window_hash(codes: list[int], a: int, b: int) -> int:
+    """sum(codes[k] * P**(k - a) for k in a..b-1) modulo 2**64: word_features' polynomial hash."""
+    h = 0
+    power = 1
+    for k in range(a, b):
+        h = (h + codes[k] * power) & _MASK64
+        power = (power * _P) & _MASK64
+    return h
 
 
 class _Growable:
@@ -360,7 +407,7 @@ class Featuriser:
         self._lock = threading.Lock()
         self._tables: Tables | None = None
         self._scorer: Scorer | None = None
-        self._entries: tuple | None = None       # (scorer, {chunk: entry}, {(hash, hash): (w, s)})
+        self._entries: tuple | None = None       # (scorer, {chunk: entry}, {(hash, hash): (w, s)}, {word: (w, s, hash)})
         self.use_arrow = True                    # big batches go through smclass.fast when pyarrow is there
 
     # -- tables ------------------------------------------------------------------
@@ -551,16 +598,16 @@ class Featuriser:
         """The score of one post (a str of at most MAX_POST_CHARS characters): NaN when it has no
         features, None when it needs the numpy path (a line break inside a chunk at its edge)."""
         cache = self._entries
-        if cache is None or cache[0] is not scorer or len(cache[1]) > MAX_ENTRIES or len(cache[2]) > MAX_ENTRIES:
-            cache = self._entries = (scorer, {}, {})
-        _, entries, pairs = cache
+        if cache is None or cache[0] is not scorer or max(map(len, cache[1:])) > MAX_ENTRIES:
+            cache = self._entries = (scorer, {}, {}, {})
+        _, entries, pairs, words = cache
         if "\n" in text or "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " xxnl ")
         chunks = clean_invisible(text).split()
         get = entries.get
         found = list(map(get, chunks))
         if None in found:
-            self._fill_entries(entries, scorer, [c for c, e in zip(chunks, found) if e is None])
+            self._fill_entries(entries, scorer, [c for c, e in zip(chunks, found) if e is None], words)
             found = list(map(get, chunks))
             if None in found:          # the cache was replaced meanwhile: stay correct, go the long way
                 return None
@@ -613,13 +660,21 @@ class Featuriser:
         found = pairs[(a, b)] = (float(scorer.weighted[bucket]), float(scorer.squared[bucket]))
         return found
 
-    def _fill_entries(self, entries: dict, scorer: Scorer, chunks: list[str]) -> None:
+    def _fill_entries(self, entries: dict, scorer: Scorer, chunks: list[str], words: dict | None = None) -> None:
         """Compute the entries of new chunks: (num, den, first hash, last hash, flags).
 
         flags: 1 = nothing but line breaks (or no words), 2 = starts with a line
         break, 4 = ends with one, 8 = only links and line breaks, 16 = no words.
+        A few new chunks (a post never seen before) are done in pure Python with ``words``, a cache
+        of word weights: a dozen numpy calls and a copy of the tables' weight arrays would cost a
+        new post far more than its own words do. Both ways give the same floats: the same sums in
+        the same order.
         """
         chunks = list(dict.fromkeys(chunks))
+        if words is not None and len(chunks) <= SMALL_FILL:
+            for chunk in chunks:
+                entries[chunk] = self._entry(chunk_words(chunk.replace(SENTINEL, " ")), scorer, words)
+            return
         tables = self.tables()
         keys = [c.replace(SENTINEL, " ") for c in chunks]
         ids = self._chunk_ids(tables, keys)
@@ -648,6 +703,50 @@ class Featuriser:
                     | (4 if mine[-1] == 0 else 0) | (8 if all(w <= 1 for w in mine) else 0)
                 entries[chunk] = (float(num[k]), float(den[k]), hashes[position], hashes[position + count - 1], flags)
             position += count
+
+    def _entry(self, names: tuple, scorer: Scorer, words: dict) -> tuple:
+        """The entry of one chunk whose normalised words are ``names`` (see :meth:`_fill_entries`)."""
+        if not names:
+            return (0.0, 0.0, 0, 0, 1 | 16)
+        num = den = 0.0
+        hashes = []
+        for name in names:
+            found = words.get(name)
+            if found is None:
+                found = words[name] = self._word_weights(name, scorer)
+            num += found[0]
+            den += found[1]
+            hashes.append(found[2])
+        if self.word_ngrams[1] >= 2 and len(names) >= 2:
+            mask = self.n_features - 1
+            pair_num = pair_den = 0.0
+            for a, b in zip(hashes, hashes[1:]):
+                bucket = pair_bucket(a, b, mask)
+                pair_num += scorer.weighted.item(bucket)
+                pair_den += scorer.squared.item(bucket)
+            num += pair_num
+            den += pair_den
+        flags = (1 if all(n == NL for n in names) else 0) | (2 if names[0] == NL else 0) \
+            | (4 if names[-1] == NL else 0) | (8 if all(n == NL or n == URL for n in names) else 0)
+        return (num, den, hashes[0], hashes[-1], flags)
+
+    def _word_weights(self, name: str, scorer: Scorer) -> tuple[float, float, int]:
+        """(sum of idf * coef, sum of idf ** 2, hash) of one word, as Tables.word_weights sums them:
+        from the tables when a big batch has already weighed it, else worked out here."""
+        tables = self._tables
+        if tables is not None:
+            wid = tables.word_ids.get(name)
+            weights = tables._weights.get(id(scorer))
+            if wid is not None and weights is not None and weights[0] is scorer and wid < len(weights[1]):
+                # a weights entry covers rows already published, so an id inside it is in the snapshot too
+                return (weights[1].item(wid), weights[2].item(wid), tables.snapshot.word_hash.item(wid))
+        word_hash, buckets = word_features_one(name, self.n_features, self.char_ngrams, self.word_ngrams[0] <= 1)
+        weighted, squared = scorer.weighted, scorer.squared
+        total = square = 0.0
+        for bucket in buckets:
+            total += weighted.item(bucket)
+            square += squared.item(bucket)
+        return (total, square, word_hash)
 
     def term_contributions(self, text: str, idf: np.ndarray, coef: np.ndarray) -> list[tuple[str, float]]:
         """Each distinct word and word pair of ``text`` with its share of its score."""

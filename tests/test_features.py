@@ -4,6 +4,8 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smclass.features import HashedTfidf
 
@@ -136,6 +138,34 @@ def test_small_batch_path_equals_the_numpy_path(fitted):
     assert np.allclose(fitted.linear_scores(["xxnl! hi"], coef), fitted.transform(["xxnl! hi"]) @ coef)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1, max_size=90), st.sampled_from([(2, 5), (1, 3), (3, 3), None]), st.booleans())
+def test_one_word_in_pure_python_hashes_as_the_numpy_batch(word, char_ngrams, unigrams):
+    from smclass.hashing import MAX_GRAM_WORD, word_features, word_features_one
+
+    word_hash, buckets = word_features_one(word, 2**16, char_ngrams, unigrams)
+    _, _, expected = word_features([word[:MAX_GRAM_WORD]], 2**16, char_ngrams, unigrams)
+    assert buckets == expected.tolist()
+    assert word_hash == int(word_features([word], 2**16, None, False)[0][0])
+
+
+def test_new_chunks_in_pure_python_get_the_numpy_entries_bit_for_bit(fitted):
+    """A post never seen before fills its chunks' entries without numpy: the same floats, hashes and
+    flags as the numpy fill, for plain words, links, line breaks at the edges, entities, mojibake,
+    the sentinel, empty chunks and words past MAX_GRAM_WORD."""
+    coef = np.random.default_rng(8).normal(size=2**16)
+    chunks = ["hello", "Sooooo", "https://a.example/x", "xxnl", "xxnl!", "!xxnl", "hi!!!!", "&amp;amp;",
+              "Caf\u00c3\u00a9", "a\ue000b", "\u200b", "@ana:", "#BigSale2024", "$19.99", "40%", "SAVE20",
+              "w" * 120, "\ud83d", "xxurl", "ÉCOLE", "don't", "e-mail@example.com"]
+    for marks in (False, True):
+        featuriser = HashedTfidf(n_features=2**16, marks=marks).fit(POSTS).featuriser()
+        scorer = featuriser.scorer(fitted.idf_, coef)
+        by_numpy, by_python = {}, {}
+        featuriser._fill_entries(by_numpy, scorer, chunks)
+        featuriser._fill_entries(by_python, scorer, chunks, {})
+        assert by_python == by_numpy
+
+
 def test_caches_stay_under_their_bounds(monkeypatch):
     """A long stream of distinct posts: the tables and the small-batch caches are replaced, never overgrown."""
     from smclass import hashing
@@ -152,7 +182,7 @@ def test_caches_stay_under_their_bounds(monkeypatch):
         for text in batch[:5]:
             featuriser.score_one(text, featuriser.scorer(fitted.idf_, coef))
         largest_tables = max(largest_tables, len(featuriser.tables().chunk_ids))
-        largest_entries = max(largest_entries, len(featuriser._entries[1]))
+        largest_entries = max(largest_entries, *map(len, featuriser._entries[1:]))
     # a table may pass its bound by one batch's new chunks before it is replaced
     assert largest_tables <= 500 + 400 and largest_entries <= 400 + 50
     assert len(featuriser.tables().words) < 1000
