@@ -149,30 +149,48 @@ def _detect_arrow(texts: list) -> list[str | None] | None:
     if modules is None:                   # pragma: no cover - pyarrow is a dependency
         return None
     pa, pc = modules
-    heads = [t[:MAX_CHARS] if isinstance(t, str) else "" for t in texts]
-    is_text = np.fromiter((isinstance(t, str) for t in texts), dtype=bool, count=len(texts))
+    heads, is_text = _heads(texts)
     encoded = is_text.copy()
     try:
-        array = arrowcols.large_strings(pa, heads)
+        array = pa.array(heads, type=pa.large_string())
     except UnicodeEncodeError:            # a lone surrogate: that post goes through detect_one
         for i, head in enumerate(heads):
             if not _encodes(head):
                 heads[i], encoded[i] = "", False
-        array = arrowcols.large_strings(pa, heads)
+        array = pa.array(heads, type=pa.large_string())
     simple = encoded & ~_bools(pc.match_substring_regex(array, _ARROW_OTHERS))
     cleaned = pc.replace_substring_regex(array, _ARROW_NOISE, " ")
-    letters = _bools(pc.match_substring_regex(cleaned, _ARROW_LETTERS))
-    english = _bools(pc.match_substring_regex(pc.ascii_lower(cleaned), _ARROW_ENGLISH))
-    codes: list[str | None] = [None] * len(texts)
-    for i in np.flatnonzero(simple & english).tolist():
-        codes[i] = "en"
-    ask = np.flatnonzero(simple & letters & ~english)
-    asked = pc.take(cleaned, arrowcols.ints(pa, ask)).to_pylist() if len(ask) else []
-    for i, text in zip(ask.tolist(), asked):
-        codes[i] = _ask_cld2(text)
-    for i in np.flatnonzero(is_text & ~simple).tolist():
-        codes[i] = detect_one(texts[i])
-    return codes
+    english = simple & _bools(pc.match_substring_regex(pc.ascii_lower(cleaned), _ARROW_ENGLISH))
+    codes = np.full(len(texts), None, dtype=object)
+    codes[english] = "en"
+    # the letters rule only matters where the English one did not answer (and two English words hold
+    # more than MIN_LETTERS letters anyway)
+    rest = np.flatnonzero(simple & ~english)
+    if len(rest):
+        rest_cleaned = pc.take(cleaned, arrowcols.ints(pa, rest))
+        letters = np.flatnonzero(_bools(pc.match_substring_regex(rest_cleaned, _ARROW_LETTERS)))
+        if len(letters):
+            asked = pc.take(rest_cleaned, arrowcols.ints(pa, letters)).to_pylist()
+            codes[rest[letters]] = [_ask_cld2(text) for text in asked]
+    others = np.flatnonzero(is_text & ~simple)
+    if len(others):
+        codes[others] = [detect_one(texts[i]) for i in others.tolist()]
+    return codes.tolist()
+
+
+def _heads(texts: list):
+    """(each text's first MAX_CHARS characters, "" for a non-str item; which items are str)."""
+    import numpy as np
+
+    if set(map(type, texts)) == {str}:    # the usual batch: slice only the long posts
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        long = np.flatnonzero(lengths > MAX_CHARS).tolist()
+        heads = list(texts)
+        for i in long:
+            heads[i] = heads[i][:MAX_CHARS]
+        return heads, np.ones(len(texts), dtype=bool)
+    heads = [t[:MAX_CHARS] if isinstance(t, str) else "" for t in texts]
+    return heads, np.fromiter((isinstance(t, str) for t in texts), dtype=bool, count=len(texts))
 
 
 def _encodes(text: str) -> bool:
