@@ -60,6 +60,7 @@ _ARROW_LETTERS = r"(?s)[A-Za-z]" + r".*[A-Za-z]" * (MIN_LETTERS - 1)
 _ARROW_ENGLISH = r"(?s)" + r".*".join([_WORDS] * MIN_ENGLISH_WORDS)   # that many matches, one after another
 
 _cld2 = None
+_other_chars = None    # per code point: 0 not asked yet, 1 _ARROW_OTHERS does not match it, 2 it does
 
 
 def _detector():
@@ -158,7 +159,7 @@ def _detect_arrow(texts: list) -> list[str | None] | None:
             if not _encodes(head):
                 heads[i], encoded[i] = "", False
         array = pa.array(heads, type=pa.large_string())
-    simple = encoded & ~_bools(pc.match_substring_regex(array, _ARROW_OTHERS))
+    simple = encoded & ~_others(pa, pc, array)
     cleaned = pc.replace_substring_regex(array, _ARROW_NOISE, " ")
     english = simple & _bools(pc.match_substring_regex(pc.ascii_lower(cleaned), _ARROW_ENGLISH))
     codes = np.full(len(texts), None, dtype=object)
@@ -176,6 +177,48 @@ def _detect_arrow(texts: list) -> list[str | None] | None:
     if len(others):
         codes[others] = [detect_one(texts[i]) for i in others.tolist()]
     return codes.tolist()
+
+
+def _others(pa, pc, array):
+    """Which strings of ``array`` (UTF-8, no nulls) hold a character ``_ARROW_OTHERS`` matches.
+
+    Exactly ``match_substring_regex(array, _ARROW_OTHERS)``, which costs RE2 a compile of its
+    Unicode classes on every batch: the pattern is a set of single characters, so the ASCII ones
+    are compared byte by byte, and the others are decoded from the UTF-8 bytes and looked up in a
+    table of RE2's answers per code point, asked once per process for the code points not seen yet.
+    """
+    import numpy as np
+
+    from .fast import _bools
+
+    global _other_chars
+    found = np.zeros(len(array), dtype=bool)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + len(array) + 1]
+    if offsets[-1] == offsets[0]:
+        return found
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    hits = np.flatnonzero((data < 0x20) | (data == 0x7F))     # ASCII: controls but tab, \n, form feed, \r
+    control = data[hits]
+    hits = hits[(control != 0x09) & (control != 0x0A) & (control != 0x0C) & (control != 0x0D)]
+    starts = np.flatnonzero(data >= 0xC0)                      # where each non-ASCII character's bytes begin
+    if len(starts):
+        padded = np.concatenate([data, np.zeros(3, dtype=np.uint8)])
+        b0 = padded[starts].astype(np.int32)
+        b1, b2, b3 = (padded[starts + k].astype(np.int32) & 0x3F for k in (1, 2, 3))
+        code = np.where(b0 < 0xE0, ((b0 & 0x1F) << 6) | b1,
+                        np.where(b0 < 0xF0, ((b0 & 0x0F) << 12) | (b1 << 6) | b2,
+                                 ((b0 & 0x07) << 18) | (b1 << 12) | (b2 << 6) | b3))
+        if _other_chars is None:
+            _other_chars = np.zeros(0x110000, dtype=np.uint8)
+        state = _other_chars[code]
+        if not state.all():
+            new = np.unique(code[state == 0])
+            chars = pa.array([chr(c) for c in new.tolist()], type=pa.large_string())
+            _other_chars[new] = 1 + _bools(pc.match_substring_regex(chars, _ARROW_OTHERS))
+            state = _other_chars[code]
+        hits = np.concatenate([hits, starts[state == 2]])
+    found[np.searchsorted(offsets - offsets[0], hits, side="right") - 1] = True   # the string holding each hit
+    return found
 
 
 def _heads(texts: list):
