@@ -43,6 +43,11 @@ OLD_CODES = {"iw": "he", "jw": "jv", "in": "id", "ji": "yi", "mo": "ro"}   # CLD
 _PLANE_ENDS = [(plane << 16) | 0xFFFE for plane in range(17)]
 REFUSED = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
                      + "".join(f"{chr(c)}-{chr(c + 1)}" for c in _PLANE_ENDS) + "]")
+# REFUSED in two passes, which is several times faster: Python's re tests a class of BMP characters
+# against a table, but checks ranges beyond the BMP one by one, for every character
+_REFUSED_BMP = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_REFUSED_ASTRAL = re.compile("[" + "".join(f"{chr(c)}-{chr(c + 1)}" for c in _PLANE_ENDS[1:]) + "]")
+_FROM_FIRST_ASTRAL_REFUSED = re.compile("[\U0001fffe-\U0010ffff]")   # emoji are below: rarely any
 NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+")      # links, @handles, #hashtags: no language in them
 ENOUGH_LETTERS = re.compile(r"[^\W\d_](?:.*?[^\W\d_]){%d}" % (MIN_LETTERS - 1), re.S)
 NON_ASCII_WORD = re.compile(r"[^\x00-\x7f\W]")              # a letter or digit beyond ASCII
@@ -88,8 +93,16 @@ def clean(text: str) -> str:
     """What the rules read: the first ``MAX_CHARS`` characters, without noise or refused characters."""
     head = text[:MAX_CHARS]
     if not (head.isascii() and head.isprintable()):
-        head = REFUSED.sub(" ", head)
+        head = _refused_to_spaces(head)
     return NOISE.sub(" ", head)
+
+
+def _refused_to_spaces(text: str) -> str:
+    """``REFUSED.sub(" ", text)``, faster."""
+    text = _REFUSED_BMP.sub(" ", text)
+    if _FROM_FIRST_ASTRAL_REFUSED.search(text):
+        text = _REFUSED_ASTRAL.sub(" ", text)
+    return text
 
 
 def _obviously_english(cleaned: str) -> bool:

@@ -384,3 +384,12 @@ def test_the_pyarrow_path_with_no_post_and_with_every_post_for_cld2(monkeypatch)
     codes = lang._detect_arrow(unsure)
     assert asked == unsure                      # every post, once, as it is (no noise to remove)
     assert codes == [detect_one(t) for t in unsure] and codes[:3] == ["en", None, "en"]
+
+
+def test_refused_characters_become_spaces_as_the_one_pattern_says():
+    from smclass import lang
+
+    everything = "".join(map(chr, range(0x110000)))
+    assert lang._refused_to_spaces(everything) == lang.REFUSED.sub(" ", everything)
+    for text in ("a\U0001fffeb\U0010ffffc\U0001fffd", "😀\x00\ufffe\U0002fffe", "café \x85", "\U00020000 the", ""):
+        assert lang._refused_to_spaces(text) == lang.REFUSED.sub(" ", text)
