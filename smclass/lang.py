@@ -166,12 +166,12 @@ def _detect_arrow(texts: list) -> list[str | None] | None:
     heads, is_text = _heads(texts)
     encoded = is_text.copy()
     try:
-        array = pa.array(heads, type=pa.large_string())
+        array = arrowcols.large_strings(pa, heads)
     except UnicodeEncodeError:            # a lone surrogate: that post goes through detect_one
         for i, head in enumerate(heads):
             if not _encodes(head):
                 heads[i], encoded[i] = "", False
-        array = pa.array(heads, type=pa.large_string())
+        array = arrowcols.large_strings(pa, heads)
     simple = encoded & ~_others(pa, pc, array)
     cleaned = pc.replace_substring_regex(array, _ARROW_NOISE, " ")
     english = simple & _bools(pc.match_substring_regex(pc.ascii_lower(cleaned), _ARROW_ENGLISH))
@@ -202,6 +202,7 @@ def _others(pa, pc, array):
     """
     import numpy as np
 
+    from . import arrowcols
     from .fast import _bools
 
     global _other_chars
@@ -226,7 +227,7 @@ def _others(pa, pc, array):
         state = _other_chars[code]
         if not state.all():
             new = np.unique(code[state == 0])
-            chars = pa.array([chr(c) for c in new.tolist()], type=pa.large_string())
+            chars = arrowcols.large_strings(pa, [chr(c) for c in new.tolist()])
             _other_chars[new] = 1 + _bools(pc.match_substring_regex(chars, _ARROW_OTHERS))
             state = _other_chars[code]
         hits = np.concatenate([hits, starts[state == 2]])

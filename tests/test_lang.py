@@ -393,3 +393,17 @@ def test_refused_characters_become_spaces_as_the_one_pattern_says():
     assert lang._refused_to_spaces(everything) == lang.REFUSED.sub(" ", everything)
     for text in ("a\U0001fffeb\U0010ffffc\U0001fffd", "😀\x00\ufffe\U0002fffe", "café \x85", "\U00020000 the", ""):
         assert lang._refused_to_spaces(text) == lang.REFUSED.sub(" ", text)
+
+
+def test_the_pyarrow_path_does_not_import_pandas():
+    """pa.array imports pandas (~0.4 s) on its first call; the batch path builds its arrays from buffers
+    (arrowcols)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from smclass import lang; "
+            "print(lang.detect(['the and you', 'Ça va très bien, merci beaucoup', 'x\\u00e9\\U0001f600'] * 400)[:3], "
+            "'pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert out.stdout.strip() == "['en', 'fr', None] False", out.stderr
+
