@@ -18,7 +18,7 @@ the characters CLD2 refuses (controls, lone surrogates, non-characters) are remo
 
 Codes become two-letter ISO 639-1 codes, or ``None`` where there is none (CLD2's ``un``,
 ``xx-Qaai``, ``haw``...). Big batches run the first two rules with pyarrow's string kernels
-(:func:`detect`); they give exactly the answers of :func:`detect_one`.
+(:func:`detect`; one check in numpy); they give exactly the answers of :func:`detect_one`.
 """
 
 from __future__ import annotations

@@ -407,3 +407,12 @@ def test_the_pyarrow_path_does_not_import_pandas():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert out.stdout.strip() == "['en', 'fr', None] False", out.stderr
 
+
+
+def test_the_english_rule_implies_the_letters_rule():
+    """The pyarrow path answers `en` without running the letters regex: MIN_ENGLISH_WORDS whole words hold enough."""
+    from smclass import lang
+
+    fewest = min(sum(c.isascii() and c.isalpha() for c in word) for word in lang.ENGLISH_WORDS)
+    assert fewest * lang.MIN_ENGLISH_WORDS >= lang.MIN_LETTERS
+    assert detect_one("it it") == "en" and detect_one("it") is None
