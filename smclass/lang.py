@@ -18,7 +18,7 @@ the characters CLD2 refuses (controls, lone surrogates, non-characters) are remo
 
 Codes become two-letter ISO 639-1 codes, or ``None`` where there is none (CLD2's ``un``,
 ``xx-Qaai``, ``haw``...). Big batches run the first two rules with pyarrow's string kernels
-(:func:`detect`); they give exactly the answers of :func:`detect_one`.
+(:func:`detect`; one check in numpy); they give exactly the answers of :func:`detect_one`.
 """
 
 from __future__ import annotations
@@ -43,6 +43,11 @@ OLD_CODES = {"iw": "he", "jw": "jv", "in": "id", "ji": "yi", "mo": "ro"}   # CLD
 _PLANE_ENDS = [(plane << 16) | 0xFFFE for plane in range(17)]
 REFUSED = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
                      + "".join(f"{chr(c)}-{chr(c + 1)}" for c in _PLANE_ENDS) + "]")
+# REFUSED in two passes, which is several times faster: Python's re tests a class of BMP characters
+# against a table, but checks ranges beyond the BMP one by one, for every character
+_REFUSED_BMP = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_REFUSED_ASTRAL = re.compile("[" + "".join(f"{chr(c)}-{chr(c + 1)}" for c in _PLANE_ENDS[1:]) + "]")
+_FROM_FIRST_ASTRAL_REFUSED = re.compile("[\U0001fffe-\U0010ffff]")   # emoji are below: rarely any
 NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+")      # links, @handles, #hashtags: no language in them
 ENOUGH_LETTERS = re.compile(r"[^\W\d_](?:.*?[^\W\d_]){%d}" % (MIN_LETTERS - 1), re.S)
 NON_ASCII_WORD = re.compile(r"[^\x00-\x7f\W]")              # a letter or digit beyond ASCII
@@ -60,6 +65,7 @@ _ARROW_LETTERS = r"(?s)[A-Za-z]" + r".*[A-Za-z]" * (MIN_LETTERS - 1)
 _ARROW_ENGLISH = r"(?s)" + r".*".join([_WORDS] * MIN_ENGLISH_WORDS)   # that many matches, one after another
 
 _cld2 = None
+_other_chars = None    # per code point: 0 not asked yet, 1 _ARROW_OTHERS does not match it, 2 it does
 
 
 def _detector():
@@ -87,8 +93,16 @@ def clean(text: str) -> str:
     """What the rules read: the first ``MAX_CHARS`` characters, without noise or refused characters."""
     head = text[:MAX_CHARS]
     if not (head.isascii() and head.isprintable()):
-        head = REFUSED.sub(" ", head)
+        head = _refused_to_spaces(head)
     return NOISE.sub(" ", head)
+
+
+def _refused_to_spaces(text: str) -> str:
+    """``REFUSED.sub(" ", text)``, faster."""
+    text = _REFUSED_BMP.sub(" ", text)
+    if _FROM_FIRST_ASTRAL_REFUSED.search(text):
+        text = _REFUSED_ASTRAL.sub(" ", text)
+    return text
 
 
 def _obviously_english(cleaned: str) -> bool:
@@ -149,8 +163,7 @@ def _detect_arrow(texts: list) -> list[str | None] | None:
     if modules is None:                   # pragma: no cover - pyarrow is a dependency
         return None
     pa, pc = modules
-    heads = [t[:MAX_CHARS] if isinstance(t, str) else "" for t in texts]
-    is_text = np.fromiter((isinstance(t, str) for t in texts), dtype=bool, count=len(texts))
+    heads, is_text = _heads(texts)
     encoded = is_text.copy()
     try:
         array = arrowcols.large_strings(pa, heads)
@@ -159,20 +172,82 @@ def _detect_arrow(texts: list) -> list[str | None] | None:
             if not _encodes(head):
                 heads[i], encoded[i] = "", False
         array = arrowcols.large_strings(pa, heads)
-    simple = encoded & ~_bools(pc.match_substring_regex(array, _ARROW_OTHERS))
+    simple = encoded & ~_others(pa, pc, array)
     cleaned = pc.replace_substring_regex(array, _ARROW_NOISE, " ")
-    letters = _bools(pc.match_substring_regex(cleaned, _ARROW_LETTERS))
-    english = _bools(pc.match_substring_regex(pc.ascii_lower(cleaned), _ARROW_ENGLISH))
-    codes: list[str | None] = [None] * len(texts)
-    for i in np.flatnonzero(simple & english).tolist():
-        codes[i] = "en"
-    ask = np.flatnonzero(simple & letters & ~english)
-    asked = pc.take(cleaned, arrowcols.ints(pa, ask)).to_pylist() if len(ask) else []
-    for i, text in zip(ask.tolist(), asked):
-        codes[i] = _ask_cld2(text)
-    for i in np.flatnonzero(is_text & ~simple).tolist():
-        codes[i] = detect_one(texts[i])
-    return codes
+    english = simple & _bools(pc.match_substring_regex(pc.ascii_lower(cleaned), _ARROW_ENGLISH))
+    codes = np.full(len(texts), None, dtype=object)
+    codes[english] = "en"
+    # the letters rule only matters where the English one did not answer (and two English words hold
+    # more than MIN_LETTERS letters anyway)
+    rest = np.flatnonzero(simple & ~english)
+    if len(rest):
+        rest_cleaned = pc.take(cleaned, arrowcols.ints(pa, rest))
+        letters = np.flatnonzero(_bools(pc.match_substring_regex(rest_cleaned, _ARROW_LETTERS)))
+        if len(letters):
+            asked = pc.take(rest_cleaned, arrowcols.ints(pa, letters)).to_pylist()
+            codes[rest[letters]] = [_ask_cld2(text) for text in asked]
+    others = np.flatnonzero(is_text & ~simple)
+    if len(others):
+        codes[others] = [detect_one(texts[i]) for i in others.tolist()]
+    return codes.tolist()
+
+
+def _others(pa, pc, array):
+    """Which strings of ``array`` (UTF-8, no nulls) hold a character ``_ARROW_OTHERS`` matches.
+
+    Exactly ``match_substring_regex(array, _ARROW_OTHERS)``, which costs RE2 a compile of its
+    Unicode classes on every batch: the pattern is a set of single characters, so the ASCII ones
+    are compared byte by byte, and the others are decoded from the UTF-8 bytes and looked up in a
+    table of RE2's answers per code point, asked once per process for the code points not seen yet.
+    """
+    import numpy as np
+
+    from . import arrowcols
+    from .fast import _bools
+
+    global _other_chars
+    found = np.zeros(len(array), dtype=bool)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + len(array) + 1]
+    if offsets[-1] == offsets[0]:
+        return found
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    hits = np.flatnonzero((data < 0x20) | (data == 0x7F))     # ASCII: controls but tab, \n, form feed, \r
+    control = data[hits]
+    hits = hits[(control != 0x09) & (control != 0x0A) & (control != 0x0C) & (control != 0x0D)]
+    starts = np.flatnonzero(data >= 0xC0)                      # where each non-ASCII character's bytes begin
+    if len(starts):
+        padded = np.concatenate([data, np.zeros(3, dtype=np.uint8)])
+        b0 = padded[starts].astype(np.int32)
+        b1, b2, b3 = (padded[starts + k].astype(np.int32) & 0x3F for k in (1, 2, 3))
+        code = np.where(b0 < 0xE0, ((b0 & 0x1F) << 6) | b1,
+                        np.where(b0 < 0xF0, ((b0 & 0x0F) << 12) | (b1 << 6) | b2,
+                                 ((b0 & 0x07) << 18) | (b1 << 12) | (b2 << 6) | b3))
+        if _other_chars is None:
+            _other_chars = np.zeros(0x110000, dtype=np.uint8)
+        state = _other_chars[code]
+        if not state.all():
+            new = np.unique(code[state == 0])
+            chars = arrowcols.large_strings(pa, [chr(c) for c in new.tolist()])
+            _other_chars[new] = 1 + _bools(pc.match_substring_regex(chars, _ARROW_OTHERS))
+            state = _other_chars[code]
+        hits = np.concatenate([hits, starts[state == 2]])
+    found[np.searchsorted(offsets - offsets[0], hits, side="right") - 1] = True   # the string holding each hit
+    return found
+
+
+def _heads(texts: list):
+    """(each text's first MAX_CHARS characters, "" for a non-str item; which items are str)."""
+    import numpy as np
+
+    if set(map(type, texts)) == {str}:    # the usual batch: slice only the long posts
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        long = np.flatnonzero(lengths > MAX_CHARS).tolist()
+        heads = list(texts)
+        for i in long:
+            heads[i] = heads[i][:MAX_CHARS]
+        return heads, np.ones(len(texts), dtype=bool)
+    heads = [t[:MAX_CHARS] if isinstance(t, str) else "" for t in texts]
+    return heads, np.fromiter((isinstance(t, str) for t in texts), dtype=bool, count=len(texts))
 
 
 def _encodes(text: str) -> bool:

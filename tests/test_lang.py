@@ -301,3 +301,118 @@ def test_the_pyarrow_path_agrees_on_generated_posts(texts):
     from smclass import lang
 
     assert lang._detect_arrow(texts) == [detect_one(t) for t in texts]
+
+
+def _regex_others(texts):
+    """What _others stands for: RE2's own match of _ARROW_OTHERS."""
+    from smclass import lang
+    from smclass.fast import _bools, arrow
+
+    pa, pc = arrow()
+    return _bools(pc.match_substring_regex(pa.array(texts, type=pa.large_string()), lang._ARROW_OTHERS)).tolist()
+
+
+def _numpy_others(texts, offset=0):
+    from smclass import lang
+    from smclass.fast import arrow
+
+    pa, pc = arrow()
+    array = pa.array(["pad"] * offset + texts, type=pa.large_string()).slice(offset)
+    return lang._others(pa, pc, array).tolist()
+
+
+def test_others_answers_as_the_regex_on_every_kind_of_character(monkeypatch):
+    from smclass import lang
+
+    monkeypatch.setattr(lang, "_other_chars", None)          # a fresh process: nothing asked of RE2 yet
+    codes = [c for c in range(0x3400) if not 0xD800 <= c <= 0xDFFF] + [
+        0xFDCF, 0xFDD0, 0xFDEF, 0xFDF0, 0xFFFD, 0xFFFE, 0xFFFF, 0x10000, 0x1D7CE, 0x1F600, 0x1FFFE, 0x1FFFF,
+        0x20000, 0x2FFFE, 0xE0067, 0xE0100, 0xF0000, 0x10FFFD, 0x10FFFE, 0x10FFFF]
+    singles = [chr(c) for c in codes]
+    assert _numpy_others(singles) == _regex_others(singles)
+    assert lang._other_chars is not None and lang._other_chars[0x1F600] == 1 and lang._other_chars[0xE9] == 2
+    mixed = ["".join(singles[i:i + n]) for n in (1, 2, 3, 7) for i in range(0, len(singles), 97)]
+    mixed += ["", "the and you", "", "you\x0cand\tthe\r\n", "é", ""]
+    assert _numpy_others(mixed) == _regex_others(mixed)
+    assert _numpy_others(mixed, offset=3) == _regex_others(mixed)
+    assert _numpy_others(["", ""]) == [False, False] and _numpy_others([]) == []
+
+
+@settings(max_examples=150)
+@given(st.lists(st.text(max_size=20), min_size=1, max_size=8), st.integers(0, 3))
+def test_others_answers_as_the_regex_on_generated_strings(texts, offset):
+    assert _numpy_others(texts, offset) == _regex_others(texts)
+
+
+def test_the_pyarrow_path_on_long_posts_odd_items_and_surrogates():
+    from smclass import lang
+
+    french = "Merci à tous pour vos messages, ça me touche beaucoup. "
+    english = "Thanks so much everyone for all the lovely messages! "
+    texts = [
+        french * 2 + "x" * 1000, english * 20, "x" * lang.MAX_CHARS + " the and you",
+        "é" * (lang.MAX_CHARS - 1) + " the and you", english * 10 + "\ud800", "\ud800" + english * 10,
+        french * 10 + "\x00", "😀" * (lang.MAX_CHARS + 5), "the and you " + "é" * lang.MAX_CHARS,
+    ]
+
+    class Text(str):
+        pass
+
+    items = texts + [None, 3.5, b"the and you with the", Text("you and the team"), ["the", "and"]]
+    assert lang._detect_arrow(items) == [detect_one(t) for t in items]
+    assert lang._detect_arrow(texts) == [detect_one(t) for t in texts]           # all str: the sliced path
+    assert lang._detect_arrow(items)[len(texts):] == [None, None, None, "en", None]
+    assert lang._detect_arrow(["", ""]) == [None, None]
+
+
+def test_the_pyarrow_path_with_no_post_and_with_every_post_for_cld2(monkeypatch):
+    from smclass import lang
+
+    obvious = ["you and the team", "what are you doing there", "ok", "", "😭😭😭", "#the #and"]
+    expected = [detect_one(t) for t in obvious]
+
+    def no_cld2(text):
+        raise AssertionError(f"CLD2 asked about {text!r}")
+
+    monkeypatch.setattr(lang, "_ask_cld2", no_cld2)
+    assert lang._detect_arrow(obvious) == expected == ["en", "en", None, None, None, None]
+    monkeypatch.undo()
+    asked = []
+    ask = lang._ask_cld2
+    monkeypatch.setattr(lang, "_ask_cld2", lambda text: asked.append(text) or ask(text))
+    unsure = ["lol same", "Guten Morgen", "brb coffee", "Nuevo episodio del podcast ya disponible"]
+    codes = lang._detect_arrow(unsure)
+    assert asked == unsure                      # every post, once, as it is (no noise to remove)
+    assert codes == [detect_one(t) for t in unsure] and codes[:3] == ["en", None, "en"]
+
+
+def test_refused_characters_become_spaces_as_the_one_pattern_says():
+    from smclass import lang
+
+    everything = "".join(map(chr, range(0x110000)))
+    assert lang._refused_to_spaces(everything) == lang.REFUSED.sub(" ", everything)
+    for text in ("a\U0001fffeb\U0010ffffc\U0001fffd", "😀\x00\ufffe\U0002fffe", "café \x85", "\U00020000 the", ""):
+        assert lang._refused_to_spaces(text) == lang.REFUSED.sub(" ", text)
+
+
+def test_the_pyarrow_path_does_not_import_pandas():
+    """pa.array imports pandas (~0.4 s) on its first call; the batch path builds its arrays from buffers
+    (arrowcols)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from smclass import lang; "
+            "print(lang.detect(['the and you', 'Ça va très bien, merci beaucoup', 'x\\u00e9\\U0001f600'] * 400)[:3], "
+            "'pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert out.stdout.strip() == "['en', 'fr', None] False", out.stderr
+
+
+
+def test_the_english_rule_implies_the_letters_rule():
+    """The pyarrow path answers `en` without running the letters regex: MIN_ENGLISH_WORDS whole words hold enough."""
+    from smclass import lang
+
+    fewest = min(sum(c.isascii() and c.isalpha() for c in word) for word in lang.ENGLISH_WORDS)
+    assert fewest * lang.MIN_ENGLISH_WORDS >= lang.MIN_LETTERS
+    assert detect_one("it it") == "en" and detect_one("it") is None
