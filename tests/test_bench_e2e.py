@@ -73,3 +73,16 @@ def test_table_marks_a_failed_run():
     runs = [{"input": "posts.csv", "variant": "default", "tree": "old", "returncode": 1, "cpu": 1.0,
              "wall": 1.0, "rss_mb": 10, "posts": 10}]
     assert "| posts.csv | default | old | failed |" in e2e.table(runs)
+
+
+def test_inputs_are_written_by_a_child_process(tmp_path, model_path, monkeypatch):
+    """A child's peak RSS starts at its parent's: generating the inputs in the measuring process
+    would inflate every run's memory figure, so the generators must not run in it."""
+    def in_this_process(*args, **kwargs):
+        raise AssertionError("inputs generated in the measuring process")
+
+    monkeypatch.setattr(e2e, "write_posts_csv", in_this_process)
+    monkeypatch.setattr(e2e, "write_tweets_js", in_this_process)
+    assert e2e.main(["--rows", "20", "--tweets", "10", "--runs", "1", "--model", str(model_path),
+                     "--keep", str(tmp_path)]) == 0
+    assert (tmp_path / "posts-20.csv").is_file() and (tmp_path / "tweets-10" / "tweets.js").is_file()
