@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Iterable
 
+from smclass.text import INVISIBLE
+
 
 _BLOCK = 1 << 16
 
@@ -36,7 +38,7 @@ class Post:
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 SURROGATE_NOTE = "lone surrogate replaced with U+FFFD"
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width characters and a stray BOM
+_INVISIBLE = INVISIBLE  # zero-width characters and a stray BOM: the normaliser's own list
 
 
 def _flat(value) -> str:
