@@ -58,6 +58,7 @@ _M = np.uint64(0x9E3779B97F4A7C15)
 _PAIR_SALT = np.uint64(0x2545F4914F6CDD1D)
 _UNI_SALT = np.uint64(0x5BD1E995)
 _MASK64 = (1 << 64) - 1
+_M_INT, _UNI_SALT_INT = int(_M), int(_UNI_SALT)   # the same constants as Python ints
 BOS_HASH = 0x243F6A8885A308D3  # stand-in word hashes for the start and the end of a post (marks)
 EOS_HASH = 0x13198A2E03707344
 LINK_ONLY_HASH = 0xA4093822299F31D0
@@ -167,20 +168,18 @@ def word_features(words: list[str], n_features: int, char_ngrams, unigrams: bool
     return word_hash, count, out
 
 
-def _mix_word(h: int) -> int:
-    return _mix_int(h & _MASK64)
-
-
 def word_features_one(word: str, n_features: int, char_ngrams, unigrams: bool) -> tuple[int, list[int]]:
-    """:func:`word_features` for one word in pure Python: (its hash, its feature buckets in the same
-    order). A handful of new words costs microseconds this way instead of a dozen numpy calls."""
+    """:func:`word_features` for one word in pure Python, as Tables._add_words uses it: (the hash of the
+    whole word, the buckets of its unigram and of the character n-grams of its first MAX_GRAM_WORD
+    characters, in the same order). A handful of new words costs microseconds this way instead of a
+    dozen numpy calls."""
     mask = n_features - 1
     codes = [60, *map(ord, word[:MAX_GRAM_WORD]), 62]     # "<word>"
     size = len(codes)
-    word_hash = _mix_int((_window_hash(codes, 0, size) + size * 0x9E3779B97F4A7C15) & _MASK64)
+    word_hash = _word_hash(codes)
     buckets = []
     if unigrams:
-        buckets.append(_mix_int(word_hash ^ 0x5BD1E995) & mask)
+        buckets.append(_mix_int(word_hash ^ _UNI_SALT_INT) & mask)
     if char_ngrams:
         low, high = char_ngrams[0], char_ngrams[1]
         grams: list[list[int]] = [[] for _ in range(high + 1)]    # window hashes by size, by start
@@ -192,25 +191,25 @@ def word_features_one(word: str, n_features: int, char_ngrams, unigrams: bool) -
                 if n >= low:
                     grams[n].append(h)
         for n in range(low, high + 1):
-            salt = n * 0x9E3779B97F4A7C15
+            salt = n * _M_INT
             for h in grams[n]:
                 h = (h + salt) & _MASK64
-                h = ((h ^ (h >> 31)) * 0x9E3779B97F4A7C15) & _MASK64       # _mix_int, inlined
+                h = ((h ^ (h >> 31)) * _M_INT) & _MASK64       # _mix_int, inlined: the hot loop
                 buckets.append((h ^ (h >> 29)) & mask)
     if len(word) > MAX_GRAM_WORD:                          # the hash (for pairs) is of the whole word
-        codes = [60, *map(ord, word), 62]
-        word_hash = _mix_int((_window_hash(codes, 0, len(codes)) + len(codes) * 0x9E3779B97F4A7C15) & _MASK64)
+        word_hash = _word_hash([60, *map(ord, word), 62])
     return word_hash, buckets
 
 
-def _window_hash(codes: list[int], a: int, b: int) -> int:
-    """sum(codes[k] * P**(k - a) for k in a..b-1) modulo 2**64: word_features' polynomial hash."""
+def _word_hash(codes: list[int]) -> int:
+    """word_features' hash of a word from the code points of "<word>": its polynomial hash
+    (sum of codes[k] * P**k modulo 2**64) plus its length times _M, mixed."""
     h = 0
     power = 1
-    for k in range(a, b):
-        h = (h + codes[k] * power) & _MASK64
+    for code in codes:
+        h = (h + code * power) & _MASK64
         power = (power * _P) & _MASK64
-    return h
+    return _mix_int((h + len(codes) * _M_INT) & _MASK64)
 
 
 class _Growable:
