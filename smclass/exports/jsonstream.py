@@ -157,6 +157,10 @@ class _JsonStream:
             run = None
             if bulk is not None and slow <= 0 and self._bare != self.fills:
                 run, elements = self._bulk_run(bulk)
+                if run is None and not elements and len(self.buf) - self.pos < _BLOCK and self._fill():
+                    # the rest of the buffer is one element cut short: read on rather than let the
+                    # decoder fail on it (each failure counts the lines of the buffer for its message)
+                    run, elements = self._bulk_run(bulk)
                 if run is None and elements:
                     failures += 1
                     slow = elements
