@@ -88,14 +88,15 @@ def test_x_time_fast_path_gives_what_datetime_gives(day_name, month, day, hour, 
 
 
 def test_x_time_from_seen_dates_and_clocks_is_what_datetime_gives():
-    """The shortcut combines a date part and a clock seen in two different times: every such
+    """The shortcut combines a date part seen in one time with the clock of another: every such
     combination, valid or not, read twice (the second time from what the first taught it)."""
     import itertools
 
     dates = ["Wed Mar 06 {} +0000 2024", "Thu Feb 29 {} +0000 2024", "Thu Feb 29 {} +0000 2023",
              "W d Mar 06 {} +0000 2024", "Wed Mar 06 {} +0100 2024", "Wed Mar 6  {} +0000 2024",
              "Sun Dec 31 {} +0000 0001", "Wed Mar ٠٦ {} +0000 2024"]
-    clocks = ["14:02:11", "23:59:59", "24:00:00", "00:60:00", "1a:00:00", "14 02 11", "٠٠:00:00"]
+    clocks = ["14:02:11", "23:59:59", "24:00:00", "00:60:00", "00:00:60", "1a:00:00", "14 02 11", "٠٠:00:00",
+              "14:0211:", "+1:00:00", " 9:00:00"]
     values = [d.format(c) for d, c in itertools.product(dates, clocks)]
     for value in values + values[::-1] + values:
         assert _x_time(value) == _x_time_parts(value), value

@@ -36,27 +36,27 @@ _DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 _SEEN_DATES: dict[str, str] = {}  # "Wed Mar 06 " + " +0000 2024" -> "2024-03-06", from valid times read
-_SEEN_CLOCKS: set[str] = set()     # "14:02:11", from valid times read (at most 86,400)
+_HOURS = frozenset(f"{h:02d}" for h in range(24))
+_SIXTY = frozenset(f"{m:02d}" for m in range(60))
 _MAX_SEEN_DATES = 100_000
 
 
 def _x_time(value) -> str | None:
     """'Wed Mar 06 14:02:11 +0000 2024' to ISO, without depending on the C locale.
 
-    An archive repeats its dates (one day, many tweets) and clocks: a time of that exact layout whose
-    date part and clock were both seen in valid times is written from them with no parsing (any
-    30-character match of _UTC_TIME has its fields at those places)."""
+    An archive repeats its dates (one day, many tweets): a time of that exact layout whose date part
+    was seen in a valid time, and whose clock is a valid "HH:MM:SS", is written from them with no
+    parsing (any 30-character match of _UTC_TIME has its fields at those places)."""
     if value.__class__ is str and len(value) == 30:
         date = _SEEN_DATES.get(value[:11] + value[19:])
-        if date is not None:
-            clock = value[11:19]
-            if clock in _SEEN_CLOCKS:
-                return f"{date}T{clock}+00:00"
+        if (date is not None and value[13] == ":" and value[16] == ":" and value[11:13] in _HOURS
+                and value[14:16] in _SIXTY and value[17:19] in _SIXTY):
+            return f"{date}T{value[11:19]}+00:00"
     return _x_time_new(value)
 
 
 def _x_time_new(value) -> str | None:
-    """_x_time for a time whose date or clock was not seen yet: parse it, and remember both parts."""
+    """_x_time for a time whose date part was not seen yet: parse it, and remember its date part."""
     if value.__class__ is str:
         m = _UTC_TIME.fullmatch(value)
         if m is not None:     # written from its parts when they make a valid time (what datetime gives)
@@ -67,7 +67,6 @@ def _x_time_new(value) -> str | None:
                 date, clock = f"{year}-{month:02d}-{day}", f"{h}:{mi}:{sec}"
                 if len(value) == 30 and len(_SEEN_DATES) < _MAX_SEEN_DATES:
                     _SEEN_DATES[value[:11] + value[19:]] = date
-                    _SEEN_CLOCKS.add(clock)
                 return f"{date}T{clock}+00:00"
     return _x_time_parts(value)
 
