@@ -136,7 +136,9 @@ def python_normalise(chunks: list[str], array=None) -> Flat:
 _TO_SPACE = INVISIBLE + "".join(
     chr(c) for c in range(0x3001) if chr(c).isspace() and chr(c) not in " \t\n\v\f\r")
 _SEP = f" {SENTINEL} "
+_SEP_UTF8 = _SEP.encode()
 _SENT = SENTINEL.encode()
+JOIN_GROUP = 256                # posts joined as one str at a time (see _joined_utf8)
 
 
 def _utf8_key(char: str) -> int:
@@ -185,6 +187,15 @@ def _blank(data: bytes) -> bytes:
     return raw[:-2].tobytes()
 
 
+def _joined_utf8(texts: list[str]) -> bytes:
+    """``(SENTINEL + " " + _SEP.join(texts)).encode("utf-8")``, joined and encoded JOIN_GROUP posts at
+    a time: one emoji makes a joined str of a whole batch four bytes a character, tens of MB of
+    fresh memory that a new process pays for in page faults (about 40 MB and 10,000 faults for
+    51,600 real posts, against 11 MB this way); the bytes are the same."""
+    parts = [_SEP.join(texts[i : i + JOIN_GROUP]).encode("utf-8") for i in range(0, len(texts), JOIN_GROUP)]
+    return _SENT + b" " + _SEP_UTF8.join(parts)
+
+
 def split(texts: list[str]):
     """(distinct chunks, index of each chunk occurrence into them, post of each occurrence, the
     distinct chunks as an arrow array), or None.
@@ -201,9 +212,9 @@ def split(texts: list[str]):
         return None
     pa, pc = modules
     try:
-        data = (SENTINEL + " " + _SEP.join(texts)).encode("utf-8")      # the first chunk is the sentinel
+        data = _joined_utf8(texts)               # the first chunk is the sentinel
         if data.count(_SENT) != len(texts):      # a post holds the sentinel itself: it is a space there
-            data = (SENTINEL + " " + _SEP.join(t.replace(SENTINEL, " ") for t in texts)).encode("utf-8")
+            data = _joined_utf8([t.replace(SENTINEL, " ") for t in texts])
     except (UnicodeError, TypeError):
         return None
     data = _blank(data)

@@ -58,6 +58,22 @@ def test_split_gives_the_chunks_str_split_gives(texts):
         assert mine == cleaned.split()
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=12), st.sampled_from(["\ue000", "a\ue000b", "😀", ""])), max_size=12),
+       st.integers(1, 5))
+def test_posts_joined_a_group_at_a_time_give_the_bytes_of_one_join(texts, group):
+    original = fast.JOIN_GROUP
+    fast.JOIN_GROUP = group
+    try:
+        assert fast._joined_utf8(texts) == (fast.SENTINEL + " " + fast._SEP.join(texts)).encode("utf-8")
+        got = fast.split(texts)                      # the sentinel check still finds posts holding it
+        expected = [t.replace("\ue000", " ").split() for t in texts]
+        distinct, index, doc, _ = got
+        assert [[distinct[k] for k in index[doc == i].tolist()] for i in range(len(texts))] == expected
+    finally:
+        fast.JOIN_GROUP = original
+
+
 def test_split_refuses_what_arrow_cannot_encode():
     assert fast.split(["fine", "lone \ud83d surrogate"]) is None
 
