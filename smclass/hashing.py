@@ -696,17 +696,16 @@ class Featuriser:
         for k, (chunk, count) in enumerate(zip(chunks, wlen.tolist())):
             mine = word_list[position : position + count]
             if count == 0:
-                entries[chunk] = (0.0, 0.0, 0, 0, 1 | 16)
+                entries[chunk] = _EMPTY_ENTRY
             else:
-                flags = (1 if all(w == 0 for w in mine) else 0) | (2 if mine[0] == 0 else 0) \
-                    | (4 if mine[-1] == 0 else 0) | (8 if all(w <= 1 for w in mine) else 0)
-                entries[chunk] = (float(num[k]), float(den[k]), hashes[position], hashes[position + count - 1], flags)
+                entries[chunk] = (float(num[k]), float(den[k]), hashes[position], hashes[position + count - 1],
+                                  _chunk_flags(mine, 0, 1))      # word ids 0 and 1 are NL and URL
             position += count
 
     def _entry(self, names: tuple, scorer: Scorer, words: dict) -> tuple:
         """The entry of one chunk whose normalised words are ``names`` (see :meth:`_fill_entries`)."""
         if not names:
-            return (0.0, 0.0, 0, 0, 1 | 16)
+            return _EMPTY_ENTRY
         num = den = 0.0
         hashes = []
         for name in names:
@@ -725,9 +724,7 @@ class Featuriser:
                 pair_den += scorer.squared.item(bucket)
             num += pair_num
             den += pair_den
-        flags = (1 if all(n == NL for n in names) else 0) | (2 if names[0] == NL else 0) \
-            | (4 if names[-1] == NL else 0) | (8 if all(n == NL or n == URL for n in names) else 0)
-        return (num, den, hashes[0], hashes[-1], flags)
+        return (num, den, hashes[0], hashes[-1], _chunk_flags(names, NL, URL))
 
     def _word_weights(self, name: str, scorer: Scorer) -> tuple[float, float, int]:
         """(sum of idf * coef, sum of idf ** 2, hash) of one word, as Tables.word_weights sums them:
@@ -774,6 +771,16 @@ class Featuriser:
         for pair, bucket in zip(pair_names, pair_bucket.tolist()):
             totals[pair] = totals.get(pair, 0.0) + float(scorer.weighted[bucket]) / norm
         return list(totals.items())
+
+
+_EMPTY_ENTRY = (0.0, 0.0, 0, 0, 1 | 16)      # the entry of a chunk with no words
+
+
+def _chunk_flags(words, nl, url) -> int:
+    """The flags of a chunk entry (see Featuriser._fill_entries) from its words, as ids or as names
+    (``nl`` and ``url`` are the line break and the link in the same terms)."""
+    return ((1 if all(w == nl for w in words) else 0) | (2 if words[0] == nl else 0)
+            | (4 if words[-1] == nl else 0) | (8 if all(w == nl or w == url for w in words) else 0))
 
 
 def _inner(word_doc: np.ndarray, words: np.ndarray):
