@@ -173,20 +173,17 @@ class _JsonStream:
                     self.count += 1
                     yield item
             else:
-                item = self._value()
-                self.count += 1
-                slow -= 1
-                yield item
-                # the common case: a comma, the next element already in the buffer
-                while bulk is None or slow > 0 or self._bare == self.fills:
-                    m = following(self.buf, self.pos)
-                    if m is None or m.end() >= len(self.buf):
-                        break
-                    self.pos = m.end()
+                while True:       # this element, then those after a comma already in the buffer
                     item = self._value()
                     self.count += 1
                     slow -= 1
                     yield item
+                    if not (bulk is None or slow > 0 or self._bare == self.fills):
+                        break     # time to offer a bulk run again
+                    m = following(self.buf, self.pos)
+                    if m is None or m.end() >= len(self.buf):
+                        break
+                    self.pos = m.end()
             c = self.peek()
             if c == ",":
                 self.skip(1)
