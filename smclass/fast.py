@@ -329,14 +329,21 @@ def _symbols() -> np.ndarray:
     return _symbol_table
 
 
+def code_points(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(where each non-ASCII character of the UTF-8 bytes ``raw`` starts, its code point)."""
+    lead = np.flatnonzero(raw >= 0xC0)
+    padded = np.append(raw, np.zeros(3, dtype=np.uint8))
+    b0 = padded[lead].astype(np.int64)
+    b1, b2, b3 = ((padded[lead + k] & 0x3F).astype(np.int64) for k in (1, 2, 3))
+    point = np.where(b0 < 0xE0, (b0 & 0x1F) << 6 | b1,
+                     np.where(b0 < 0xF0, (b0 & 0x0F) << 12 | b1 << 6 | b2, (b0 & 0x07) << 18 | b1 << 12 | b2 << 6 | b3))
+    return lead, point
+
+
 def _foreign(offsets: np.ndarray, raw: np.ndarray, count: int) -> np.ndarray:
     """Which of ``count`` strings (UTF-8 ``raw`` cut at ``offsets``) hold a non-ASCII character
     that is not one of _symbols()."""
-    lead = np.flatnonzero(raw >= 0xC0)
-    padded = np.append(raw, np.zeros(3, dtype=np.uint8)).astype(np.int64)
-    b0, b1, b2, b3 = padded[lead], padded[lead + 1] & 0x3F, padded[lead + 2] & 0x3F, padded[lead + 3] & 0x3F
-    point = np.where(b0 < 0xE0, (b0 & 0x1F) << 6 | b1,
-                     np.where(b0 < 0xF0, (b0 & 0x0F) << 12 | b1 << 6 | b2, (b0 & 0x07) << 18 | b1 << 12 | b2 << 6 | b3))
+    lead, point = code_points(raw)
     table = _symbols()
     bad = np.ones(len(point), dtype=bool)
     inside = point < len(table)

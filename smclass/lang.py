@@ -203,25 +203,18 @@ def _others(pa, pc, array):
     import numpy as np
 
     from . import arrowcols
-    from .fast import _bools
+    from .fast import _bools, _layout, code_points
 
     global _other_chars
     found = np.zeros(len(array), dtype=bool)
-    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + len(array) + 1]
-    if offsets[-1] == offsets[0]:
+    offsets, data = _layout(array)
+    if not len(data):
         return found
-    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
     hits = np.flatnonzero((data < 0x20) | (data == 0x7F))     # ASCII: controls but tab, \n, form feed, \r
     control = data[hits]
     hits = hits[(control != 0x09) & (control != 0x0A) & (control != 0x0C) & (control != 0x0D)]
-    starts = np.flatnonzero(data >= 0xC0)                      # where each non-ASCII character's bytes begin
+    starts, code = code_points(data)                           # each non-ASCII character: start, code point
     if len(starts):
-        padded = np.concatenate([data, np.zeros(3, dtype=np.uint8)])
-        b0 = padded[starts].astype(np.int32)
-        b1, b2, b3 = (padded[starts + k].astype(np.int32) & 0x3F for k in (1, 2, 3))
-        code = np.where(b0 < 0xE0, ((b0 & 0x1F) << 6) | b1,
-                        np.where(b0 < 0xF0, ((b0 & 0x0F) << 12) | (b1 << 6) | b2,
-                                 ((b0 & 0x07) << 18) | (b1 << 12) | (b2 << 6) | b3))
         if _other_chars is None:
             _other_chars = np.zeros(0x110000, dtype=np.uint8)
         state = _other_chars[code]
@@ -231,7 +224,7 @@ def _others(pa, pc, array):
             _other_chars[new] = 1 + _bools(pc.match_substring_regex(chars, _ARROW_OTHERS))
             state = _other_chars[code]
         hits = np.concatenate([hits, starts[state == 2]])
-    found[np.searchsorted(offsets - offsets[0], hits, side="right") - 1] = True   # the string holding each hit
+    found[np.searchsorted(offsets, hits, side="right") - 1] = True   # the string holding each hit
     return found
 
 
