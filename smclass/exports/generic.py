@@ -12,7 +12,7 @@ from smclass.errors import DataError
 from .csvrows import _csv_rows
 from .jsonstream import _json_items
 from .columns import Columns, reply_value, resolve
-from .records import _INVISIBLE, _SNIFF, LazyExtra, Post, RawJsonExtra, _id_value, _not_object, _text_value
+from .records import _SNIFF, LazyExtra, Post, RawJsonExtra, _id_value, _not_object, _text_value
 from .sources import SURROGATE_ESCAPE, _bom_encoding, _lines, _Source
 
 
@@ -63,10 +63,6 @@ def _csv_posts(name, header, rows, cols: Columns) -> Iterator[Post]:
     width = len(header)
     keep = [(i, h) for i, h in enumerate(header) if h not in cols.used]
     known = _known(cols)
-    # every cell is a str here, so the field helpers reduce to these (same values, no calls):
-    # _id_value(cell) is ``cell or None``; _text_value(cell) is (cell, None) unless the cell is blank
-    # or starts (once stripped) with an invisible character, which _text_value judges
-    plain = cols.date is None and cols.platform is None and cols.reply is None and cols.account is None
     for row_no, row in rows:
         where = f"{name}, row {row_no}"
         if row.__class__ is str:
@@ -77,26 +73,20 @@ def _csv_posts(name, header, rows, cols: Columns) -> Iterator[Post]:
                 f"malformed row: expected {width} fields, found {len(row)}"
             yield Post(None, None, None, None, None, note, {}, where)
             continue
-        cell = row[t_i]
-        stripped = cell.strip()
-        if stripped and stripped[0] not in _INVISIBLE:
-            text, note = cell, None
-        else:
-            text, note = _text_value(cell)
+        text, note = _text_value(row[t_i])
         extra = {h: row[i] for i, h in keep} if keep else {}
-        if plain:
-            yield Post(row[i_i] or None if i_i is not None else None, text, None, None, None, note, extra, where)
-            continue
         created, platform, reply, account = known(extra, extra)
         if account is not None:
             extra.setdefault("account", account)  # --keep-columns account, and the report's groups
-        yield Post(row[i_i] or None if i_i is not None else None, text, created, platform, reply,
+        yield Post(_id_value(row[i_i]) if i_i is not None else None, text, created, platform, reply,
                    note, extra, where, account)
 
 
 def _known(cols: Columns):
     """A function from (raw record, its other fields) to (created_at, platform, is_reply, account)."""
     date, platform, reply, account, dates = cols.date, cols.platform, cols.reply, cols.account, cols.dates
+    if date is None and platform is None and reply is None and account is None:
+        return _nothing_known
 
     def known(record: dict, extra: dict):
         created = None
@@ -110,6 +100,11 @@ def _known(cols: Columns):
         a = str(a) if a not in (None, "") else None
         return created, (str(p) if p not in (None, "") else None), r, a
     return known
+
+
+def _nothing_known(record: dict, extra: dict):
+    """_known's function for columns that name none of these fields (most CSV files)."""
+    return None, None, None, None
 
 
 def _read_tsv(src: _Source) -> Iterator[Post]:

@@ -159,7 +159,11 @@ def _safe_post(build, item, where: str, platform: str | None) -> "Post":
 
 def _text_value(value) -> tuple[str | None, str | None]:
     """Turn a text-column value into (text, note); non-strings and blanks carry a note."""
-    if value is None:
+    if value.__class__ is str:       # the common case first: every CSV cell, most JSON texts
+        stripped = value.strip()
+        if stripped and stripped[0] not in _INVISIBLE:
+            return value, None
+    elif value is None:
         return None, "text is empty"
     if isinstance(value, float) and math.isnan(value):
         return None, "text is empty"
@@ -173,6 +177,8 @@ def _text_value(value) -> tuple[str | None, str | None]:
 
 def _id_value(value) -> str | None:
     """Ids may arrive as numbers; keep them as strings, and blanks as None."""
+    if value.__class__ is str:       # the common case first: every CSV cell
+        return value or None
     if value is None or value == "":
         return None
     if isinstance(value, float) and value.is_integer():
