@@ -9,7 +9,9 @@ Three families of tests, all run by :func:`run`:
 - **DIR** (direction): adding a call to action with a link must raise ``p_broadcast``; turning a
   statement into a reply to a named person that answers their question must lower it.
 - **MFT** (minimum functionality): hand-written posts of every kind in the annotation guide, each
-  with its expected label; one test per kind.
+  with its expected label; one test per kind, and one ``terse`` test of posts of eight words or
+  fewer of both labels (real feeds are full of them; a model that learned words only inside long
+  posts misreads "great video").
 
 The cases live in ``smclass/behaviour_cases/`` (JSONL, written by hand, never taken from the
 corpus or any public data set). Floors that the test suite holds the shipped model to live in
@@ -274,7 +276,7 @@ class Cases:
             base=read_jsonl(folder / "base_posts.jsonl"),
             ctas=read_jsonl(folder / "ctas.jsonl"),
             reply_pairs=read_jsonl(folder / "reply_pairs.jsonl"),
-            mft=read_jsonl(folder / "mft.jsonl"),
+            mft=read_jsonl(folder / "mft.jsonl") + read_jsonl(folder / "terse.jsonl"),
         )
 
 
@@ -358,7 +360,10 @@ def run(model, cases: Cases | None = None, *, threshold: float | None = None) ->
         plan.append(("DIR", "reply", "the same content as a reply answering a named person lowers p_broadcast",
                      pair, pair["statement"], pair["reply"]))
     for case in cases.mft:
-        plan.append(("MFT", case["kind"], f"hand-written {case['kind']} posts get {case['label']}", case, case["text"], None))
+        test = case.get("test", case["kind"])
+        about = (f"hand-written {test} posts get {case['label']}" if test == case["kind"]
+                 else f"hand-written {test} posts get their label")
+        plan.append(("MFT", test, about, case, case["text"], None))
     for _, _, _, _, a, b in plan:
         slot(a)
         if b is not None:

@@ -196,6 +196,17 @@ def test_case_files_have_what_the_suite_promises(cases):
     assert len(texts) == len(set(texts))
 
 
+def test_terse_cases_are_short_and_cover_both_labels(cases):
+    """The terse test: posts of eight words or fewer, at least 30 of each label, on five platforms or more."""
+    terse = [c for c in cases.mft if c.get("test") == "terse"]
+    for label in bh.LABELS:
+        mine = [c for c in terse if c["label"] == label]
+        assert len(mine) >= 30, f"only {len(mine)} terse {label} cases"
+        assert len({c["platform"] for c in mine}) >= 5
+    assert all(len(c["text"].split()) <= 8 for c in terse)
+    assert {c.get("test") for c in cases.mft} == {None, "terse"}
+
+
 def test_cases_mix_links_on_both_sides(cases):
     """Real feeds put links in conversational posts and leave them out of many broadcast ones."""
     conv = [c for c in cases.mft if c["label"] == "conversational"]
