@@ -194,3 +194,72 @@ def test_first_sight_measures_both_in_fresh_processes(tmp_path, model_path):
                 "first_sight_cpu_x", "cached_cpu_x", "smclass_first_cpu_s", "fasttext_cpu_s"):
         assert summary[key]["median"] > 0 and summary[key]["min"] <= summary[key]["max"]
     assert summary["posts"]["median"] > 0
+
+
+def test_spec_agreement_weights_the_sample_by_the_sets_own_mix(tmp_path):
+    from bench.evalsets import load_eval_sets
+    from bench.specagree import format_table, measure, text_key, weighted_macro_f1
+
+    eval_dir = _write_eval_dir(tmp_path / "eval")
+    corporate = load_eval_sets(eval_dir)[0][0]     # 3 broadcast, 2 conversational after dedup and Exclude
+    assert list(corporate.labels).count("broadcast") == 3
+    # readers label two broadcast posts and both conversational ones; one broadcast post read as conversational
+    picks = [i for i, label in enumerate(corporate.labels) if label == "conversational"]
+    picks += [i for i, label in enumerate(corporate.labels) if label == "broadcast"][:2]
+    reader = {picks[0]: "conversational", picks[1]: "conversational", picks[2]: "broadcast", picks[3]: "conversational"}
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("".join(json.dumps({"set": "corporate_messaging", "index": i, "sha256_12": text_key(corporate.texts[i]),
+                                          "label": reader[i]}) + "\n" for i in picks), encoding="utf-8")
+    everything_conversational = lambda texts: ["conversational"] * len(texts)
+    [row] = measure(eval_dir, labels, everything_conversational)
+    assert row["n"] == 4 and row["sampled"] == {"broadcast": 2, "conversational": 2}
+    assert row["population"] == {"broadcast": 3, "conversational": 2}
+    assert row["reader_agreement"] == 0.75
+    assert row["recall"]["broadcast"] == {"reader": 0.5, "model": 0.0}
+    # each sampled broadcast post stands for 1.5 of the set's three
+    truth = ["conversational", "conversational", "broadcast", "broadcast"]
+    assert row["reader_macro_f1"] == weighted_macro_f1(truth, [reader[i] for i in picks], [1, 1, 1.5, 1.5])
+    # conversational: tp 2, fp 1.5; broadcast: tp 1.5, fn 1.5
+    assert abs(row["reader_macro_f1"] - (4 / (4 + 1.5) + 3 / (3 + 1.5)) / 2) < 1e-12
+    assert abs(row["model_macro_f1"] - (4 / (4 + 3) + 0.0) / 2) < 1e-12
+    assert "| corporate_messaging | 2 / 2 | 75.0% |" in format_table([row])
+
+
+def test_spec_agreement_refuses_labels_that_point_at_another_post(tmp_path):
+    from bench.specagree import measure
+
+    eval_dir = _write_eval_dir(tmp_path / "eval")
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(json.dumps({"set": "corporate_messaging", "index": 0, "sha256_12": "000000000000",
+                                  "label": "broadcast"}) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"corporate_messaging\[0\] is not the one that was labelled"):
+        measure(eval_dir, labels, lambda texts: ["broadcast"] * len(texts))
+
+
+def test_shipped_spec_labels_point_at_posts_and_carry_no_text():
+    from bench.specagree import LABELS_FILE, read_labels
+
+    rows = read_labels(LABELS_FILE)
+    assert len(rows) >= 1000
+    assert {r["set"] for r in rows} >= {"corporate_messaging", "sms_spam_collection", "youtube_spam_collection"}
+    assert all(set(r) <= {"set", "index", "sha256_12", "label", "rule", "unsure", "reader"} for r in rows)
+    assert all(len(r["rule"]) <= 60 for r in rows)
+
+
+def test_spec_agreement_runs_from_the_command_line(tmp_path):
+    from bench.evalsets import load_eval_sets
+    from bench.specagree import text_key
+
+    eval_dir = _write_eval_dir(tmp_path / "eval")
+    corporate = load_eval_sets(eval_dir)[0][0]
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("".join(json.dumps({"set": "corporate_messaging", "index": i, "sha256_12": text_key(t),
+                                          "label": str(corporate.labels[i])}) + "\n"
+                              for i, t in enumerate(corporate.texts)), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "bench.specagree", str(eval_dir), "--labels", str(labels)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "| corporate_messaging | 3 / 2 | 100.0% | 1.000 |" in done.stdout
+    missing = subprocess.run([sys.executable, "-m", "bench.specagree", str(tmp_path / "nowhere"), "--labels", str(labels)],
+                             cwd=ROOT, capture_output=True, text=True)
+    assert missing.returncode == 1 and "no labelled set" in missing.stderr
