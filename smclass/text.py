@@ -103,7 +103,11 @@ _WORDLIKE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 def _word(word: str) -> list[str]:
     lowered = word.lower()
-    if _WORDLIKE.fullmatch(lowered):
+    if lowered != word and not lowered.isascii() and repair(lowered) != lowered:
+        # lower-casing made mojibake ('À²¹' -> 'à²¹', the UTF-8 bytes of 'ಹ'): repair it now,
+        # as normalising the output again would
+        pieces = list(chunk_words(lowered))
+    elif _WORDLIKE.fullmatch(lowered):
         pieces = [_REPEATS.sub(r"\1\1\1", lowered) if _REPEATS.search(lowered) else lowered]
     else:  # lower-casing made a combining mark or a digit (e.g. 'İ' -> 'i̇'): split again
         pieces = list(chunk_words(lowered))
