@@ -20,19 +20,23 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
-# name -> pipeline parameters on top of smclass.model.DEFAULT_PARAMS
+# name -> pipeline parameters on top of smclass.model.DEFAULT_PARAMS. Candidates measured before
+# naive-Bayes scaling became the default keep classifier__nb False, so they mean what they meant.
 CANDIDATES: dict[str, dict] = {
-    "0.1.0 features (no marks)": {"features__marks": False},
+    "0.1.0 features (no marks)": {"features__marks": False, "classifier__nb": False},
+    "plain LR (marks, before NB scaling)": {"classifier__nb": False},
     "default (marks)": {},
-    "C=4": {"classifier__C": 4.0},
-    "C=64": {"classifier__C": 64.0},
+    "NB-scaled, C=64": {"classifier__C": 64.0},
+    "NB-scaled, C=4": {"classifier__C": 4.0},
+    "C=4": {"classifier__C": 4.0, "classifier__nb": False},
+    "C=64": {"classifier__C": 64.0, "classifier__nb": False},
     "char 3-6": {"features__char_ngrams": (3, 6)},
     "link-only token": {"features__link_only": True},
     "marks + link-only": {"features__marks": True, "features__link_only": True},
     "marks + link-only, C=4": {"features__marks": True, "features__link_only": True, "classifier__C": 4.0},
-    "marks as text (trial)": {"text_marks": True},
-    "GloVe 50-d mean (x1)": {"glove": 1.0},
-    "GloVe 50-d mean (x3)": {"glove": 3.0},
+    "marks as text (trial)": {"text_marks": True, "classifier__nb": False},
+    "GloVe 50-d mean (x1)": {"glove": 1.0, "classifier__nb": False},
+    "GloVe 50-d mean (x3)": {"glove": 3.0, "classifier__nb": False},
 }
 
 
