@@ -131,12 +131,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.specagree", description=__doc__.split("\n\n")[0])
     parser.add_argument("eval_dir", type=Path, help="the external evaluation folder (../shared/eval)")
     parser.add_argument("--labels", type=Path, default=LABELS_FILE, help=f"our blind labels (default: {LABELS_FILE.relative_to(REPO)})")
-    parser.add_argument("--model", default=str(REPO / "models" / "smclass.joblib"), help="model file to score")
+    parser.add_argument("--model", help="model file to score (default: $SMCLASS_MODEL, models/smclass.joblib, "
+                                         "else the model shipped in the package)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args(argv)
     from smclass import Predictor
+    from smclass.errors import ModelError
 
-    predictor = Predictor.load(args.model)
+    try:
+        predictor = Predictor.load(args.model)
+    except ModelError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
     rows = measure(args.eval_dir, args.labels, lambda texts: predictor.predict(texts))
     if not rows:
         print(f"no labelled set of {args.labels} was found in {args.eval_dir}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -256,10 +257,15 @@ def test_spec_agreement_runs_from_the_command_line(tmp_path):
     labels.write_text("".join(json.dumps({"set": "corporate_messaging", "index": i, "sha256_12": text_key(t),
                                           "label": str(corporate.labels[i])}) + "\n"
                               for i, t in enumerate(corporate.texts)), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "SMCLASS_MODEL"}
     done = subprocess.run([sys.executable, "-m", "bench.specagree", str(eval_dir), "--labels", str(labels)],
-                          cwd=ROOT, capture_output=True, text=True)
+                          cwd=tmp_path, capture_output=True, text=True,
+                          env={**env, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert "| corporate_messaging | 3 / 2 | 100.0% | 1.000 |" in done.stdout
     missing = subprocess.run([sys.executable, "-m", "bench.specagree", str(tmp_path / "nowhere"), "--labels", str(labels)],
                              cwd=ROOT, capture_output=True, text=True)
     assert missing.returncode == 1 and "no labelled set" in missing.stderr
+    no_model = subprocess.run([sys.executable, "-m", "bench.specagree", str(eval_dir), "--labels", str(labels),
+                               "--model", str(tmp_path / "none.joblib")], cwd=ROOT, capture_output=True, text=True)
+    assert no_model.returncode == 1 and "Traceback" not in no_model.stderr and "none.joblib" in no_model.stderr
