@@ -208,6 +208,26 @@ def test_marks_and_link_only_survive_the_weights_file(options_model, corpus_reco
     assert plain.p_broadcast(["https://a.example/x"])[0] == pytest.approx(expected[-3])
 
 
+def test_a_model_without_character_ngrams_is_scored_the_same_on_every_path(tmp_path, small_train_file, corpus_records):
+    """Words and word pairs only (a model-choice candidate): the .npz says so, and the one-post, small-batch,
+    big-batch and cached paths all give the pipeline's probabilities."""
+    from smclass.data import load_posts
+    from smclass.model import save, train
+
+    pipeline, card = train(load_posts(small_train_file), params={"features__char_ngrams": None})
+    path = tmp_path / "words.joblib"
+    save(pipeline, card, path)
+    predictor = Predictor.load(path)
+    assert predictor.weights.char_ngrams is None
+    texts = [r["text"] for r in corpus_records[:1500]] + ["Caf\u00c3\u00a9 SOOOO good!!", "\u0130stanbul #B2B"]
+    expected = pipeline.predict_proba(texts)[:, list(pipeline.classes_).index("broadcast")]
+    for scores in (predictor.p_broadcast(texts), predictor.p_broadcast(texts),         # first sight, then cached
+                   np.concatenate([predictor.p_broadcast(texts[i:i + 20]) for i in range(0, len(texts), 20)]),
+                   [predictor.predict_one(t).p_broadcast for t in texts[:200] + texts[-2:]]):
+        want = expected if len(scores) == len(texts) else np.concatenate([expected[:200], expected[-2:]])
+        assert np.allclose(scores, want, rtol=1e-12, atol=1e-15)
+
+
 @pytest.fixture(scope="module")
 def pipeline_and_predictors(model_path):
     from smclass.model import load
