@@ -95,10 +95,9 @@ def test_evaluate_table(model_path, small_test_file):
     assert "most confident mistakes" in result.stdout
 
 
-def test_evaluate_the_shipped_test_split(model_path):
+def test_evaluate_the_shipped_test_split(model_path, corpus_records):
     result = run_cli("evaluate", "-m", model_path, ROOT / "data" / "posts.jsonl", "--split", "test", "--json")
-    splits = [json.loads(line)["split"] for line in (ROOT / "data" / "posts.jsonl").open(encoding="utf-8")]
-    assert json.loads(result.stdout)["n"] == splits.count("test")
+    assert json.loads(result.stdout)["n"] == sum(r["split"] == "test" for r in corpus_records)
 
 
 def test_evaluate_missing_model(tmp_path, small_test_file):

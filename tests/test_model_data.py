@@ -48,10 +48,10 @@ def _arrays(path: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_the_readme_train_command_rebuilds_the_shipped_model_exactly(tmp_path):
+def test_the_readme_train_command_rebuilds_the_shipped_model_exactly(tmp_path, corpus_records):
     result = run_cli("train", "-q", cwd=tmp_path)       # the README's command, in a folder with no data
     assert result.returncode == 0, result.stderr
-    splits = [json.loads(line)["split"] for line in (ROOT / "data" / "posts.jsonl").open(encoding="utf-8")]
+    splits = [r["split"] for r in corpus_records]
     n_train, n_test = splits.count("train"), splits.count("test")
     assert f"Held-out test: the data's test split ({n_test} posts)" in result.stdout
     assert "5-fold cross-validation on the training posts" in result.stdout
