@@ -76,7 +76,7 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
         return matrix
 
     def linear_scores(self, texts, coef: np.ndarray) -> np.ndarray:
-        """``transform(texts) @ coef`` without building the matrix (NaN for featureless posts)."""
+        """``transform(texts) @ coef`` without building the matrix (NaN for posts with no words)."""
         return self.featuriser().linear_scores(texts, self.idf_, coef)
 
     def term_contributions(self, text: str, coef: np.ndarray) -> list[tuple[str, float]]:

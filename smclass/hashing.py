@@ -548,7 +548,9 @@ class Featuriser:
         return np.concatenate([np.repeat(occ.word_doc, flen), pair_doc]), np.concatenate([buckets, pair_bucket]), occ.n
 
     def linear_scores(self, texts, idf: np.ndarray, coef: np.ndarray) -> np.ndarray:
-        """Scores ``x @ coef`` of the idf-weighted, normalised features; NaN for featureless posts.
+        """Scores ``x @ coef`` of the idf-weighted, normalised features; NaN for posts with no words.
+
+        A post whose words the model never saw has an all-zero row and scores 0, as in the pipeline.
 
         Every word's unigram and character n-grams always occur together, so
         their weighted sum and squared idf are computed once per distinct word
@@ -571,7 +573,10 @@ class Featuriser:
             num += np.bincount(pair_doc, weights=scorer.weighted[pair_bucket], minlength=n)
             den += np.bincount(pair_doc, weights=scorer.squared[pair_bucket], minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return num / np.sqrt(den)
+            scores = num / np.sqrt(den)
+        # words, but none the model knows: an all-zero row, which the pipeline scores as 0 (its prior)
+        scores[(den == 0) & (np.bincount(word_doc, minlength=n) > 0)] = 0.0
+        return scores
 
     # -- the pure-Python path for one post or a handful ------------------------------
     def small_scores(self, texts: list, idf: np.ndarray, coef: np.ndarray):
@@ -595,7 +600,7 @@ class Featuriser:
 
     def score_one(self, text: str, scorer: Scorer):
         """The score of one post (a str of at most MAX_POST_CHARS characters): NaN when it has no
-        features, None when it needs the numpy path (a line break inside a chunk at its edge)."""
+        words, 0 when none of its features is known, None when it needs the numpy path (a line break inside a chunk at its edge)."""
         cache = self._entries
         if cache is None or cache[0] is not scorer or max(map(len, cache[1:])) > MAX_ENTRIES:
             cache = self._entries = (scorer, {}, {}, {})
@@ -652,7 +657,7 @@ class Featuriser:
             bucket = link_only_bucket(self.n_features)
             num += float(scorer.weighted[bucket])
             den += float(scorer.squared[bucket])
-        return num / math.sqrt(den) if den > 0 else math.nan
+        return num / math.sqrt(den) if den > 0 else 0.0        # words, none known: the prior (as above)
 
     def _pair(self, pairs: dict, a: int, b: int, scorer: Scorer) -> tuple[float, float]:
         bucket = pair_bucket(a, b, self.n_features - 1)

@@ -246,9 +246,13 @@ _SOUP = st.text(alphabet=st.sampled_from(list("aZé Ã€™\n\r\t&;#@$%01234567
 @given(st.lists(st.one_of(st.text(max_size=80), _SOUP), min_size=1, max_size=6))
 def test_every_path_equals_the_pipeline_on_arbitrary_unicode(pipeline_and_predictors, texts):
     pipeline, predictor = pipeline_and_predictors
+    from smclass.text import words
+
     expected = pipeline.predict_proba(texts)[:, list(pipeline.classes_).index("broadcast")]
     empty = np.isnan(predictor.p_broadcast(texts))
-    # the pipeline gives featureless posts the intercept's probability; the Predictor gives NaN
+    # NaN exactly for posts with no words (the pipeline gives them the intercept's probability);
+    # posts whose words the model never saw get that probability too
+    assert empty.tolist() == [not words(t) for t in texts]
     assert np.allclose(predictor.p_broadcast(texts)[~empty], expected[~empty], rtol=1e-12, atol=1e-15)
     big = predictor.p_broadcast(texts * 10)[: len(texts)]          # the numpy path
     assert np.allclose(big, predictor.p_broadcast(texts), rtol=1e-12, atol=1e-15, equal_nan=True)
@@ -270,3 +274,26 @@ def test_smclass_predict_writes_the_truncation_note(tmp_path, model_path):
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(open(tmp_path / "out.csv", encoding="utf-8", newline="")))
     assert [r["note"] for r in rows] == ["", TRUNCATED_NOTE] and rows[1]["label"]
+
+
+def test_a_post_of_words_the_model_never_saw_gets_the_pipelines_prior(tmp_path, small_train_file):
+    """Without character n-grams an unknown word has no known feature; the post is not empty, so it
+    gets the label of an all-zero row (the intercept), as the pipeline gives it, on every path."""
+    from smclass.data import load_posts
+    from smclass.model import save, train
+
+    pipeline, card = train(load_posts(small_train_file), params={"features__char_ngrams": None})
+    save(pipeline, card, tmp_path / "words.joblib")
+    predictor = Predictor.load(tmp_path / "words.joblib")
+    candidates = ["qzxv", "vrrkjl wxqz", "\ud800", "Ꙭꙮ", "zzqqxj!"]
+    rows = pipeline.named_steps["features"].transform(candidates)
+    unknown = [t for t, size in zip(candidates, abs(rows).sum(axis=1).A1) if size == 0]
+    assert len(unknown) >= 3                                   # the case this test is about
+    prior = pipeline.predict_proba(unknown)[:, list(pipeline.classes_).index("broadcast")]
+    assert np.allclose(prior, prior[0])                        # one value: the intercept's
+    for got in (predictor.p_broadcast(unknown), predictor.p_broadcast(unknown * 400)[: len(unknown)],
+                np.array([predictor.predict_one(t).p_broadcast for t in unknown])):
+        assert np.allclose(got, prior, rtol=1e-12, atol=1e-15)
+    labels, _, notes = predictor.predict_many(["", *unknown])
+    assert labels[0] is None and notes[0] == "text is empty"
+    assert None not in labels[1:] and notes[1:] == [None] * len(unknown)
