@@ -65,10 +65,13 @@ def test_the_readme_train_command_rebuilds_the_shipped_model_exactly(tmp_path, c
     assert _comparable_card(shipped_card) == _comparable_card(card), DRIFT
     ours, theirs = _arrays(SHIPPED / "smclass.npz"), _arrays(fresh / "smclass.npz")
     assert ours.keys() == theirs.keys(), DRIFT
-    for name in ours:    # the same training, up to the last bits of floating-point summation order
+    # The same training, up to floating-point summation order: the solver's BLAS calls sum in another
+    # order with one thread than with two (coefficients 3.5e-10 apart, measured), and which one a busy
+    # machine gives is not ours to fix. A changed post, word or parameter moves them by far more.
+    for name in ours:
         assert ours[name].shape == theirs[name].shape, f"{name}: {DRIFT}"
         if np.issubdtype(ours[name].dtype, np.floating):
-            assert np.allclose(ours[name], theirs[name], rtol=1e-9, atol=1e-12), f"{name}: {DRIFT}"
+            assert np.allclose(ours[name], theirs[name], rtol=1e-6, atol=1e-8), f"{name}: {DRIFT}"
         elif ours[name].dtype.kind == "U" and ours[name].ndim == 0:     # the settings, as JSON (holds the intercept)
             assert _rounded(json.loads(str(ours[name]))) == _rounded(json.loads(str(theirs[name]))), f"{name}: {DRIFT}"
         else:
