@@ -600,7 +600,8 @@ class Featuriser:
 
     def score_one(self, text: str, scorer: Scorer):
         """The score of one post (a str of at most MAX_POST_CHARS characters): NaN when it has no
-        words, 0 when none of its features is known, None when it needs the numpy path (a line break inside a chunk at its edge)."""
+        words, 0 when none of its features is known, None when it needs the numpy path (a line
+        break inside a chunk at its edge)."""
         cache = self._entries
         if cache is None or cache[0] is not scorer or max(map(len, cache[1:])) > MAX_ENTRIES:
             cache = self._entries = (scorer, {}, {}, {})

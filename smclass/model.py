@@ -39,8 +39,8 @@ SEARCH_GRID = {
 
 
 def build_pipeline(*, seed: int = 0, **params) -> Pipeline:
-    """The smclass pipeline: hashed word TF-IDF (character n-grams optional) into a balanced logistic regression over
-    naive-Bayes-scaled features (one linear model in the end: :mod:`smclass.classifier`)."""
+    """The smclass pipeline: hashed word TF-IDF (character n-grams optional) into a balanced logistic
+    regression over naive-Bayes-scaled features (one linear model in the end: :mod:`smclass.classifier`)."""
     pipeline = Pipeline(
         [
             ("features", HashedTfidf()),
