@@ -574,8 +574,10 @@ class Featuriser:
             den += np.bincount(pair_doc, weights=scorer.squared[pair_bucket], minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             scores = num / np.sqrt(den)
-        # words, but none the model knows: an all-zero row, which the pipeline scores as 0 (its prior)
-        scores[(den == 0) & (np.bincount(word_doc, minlength=n) > 0)] = 0.0
+        unknown = den == 0
+        if unknown.any():    # words, but none the model knows: an all-zero row, which the pipeline scores 0
+            unknown &= np.bincount(word_doc, minlength=n) > 0
+            scores[unknown] = 0.0
         return scores
 
     # -- the pure-Python path for one post or a handful ------------------------------
