@@ -208,15 +208,22 @@ def test_marks_and_link_only_survive_the_weights_file(options_model, corpus_reco
     assert plain.p_broadcast(["https://a.example/x"])[0] == pytest.approx(expected[-3])
 
 
-def test_a_model_without_character_ngrams_is_scored_the_same_on_every_path(tmp_path, small_train_file, corpus_records):
-    """Words and word pairs only (a model-choice candidate): the .npz says so, and the one-post, small-batch,
-    big-batch and cached paths all give the pipeline's probabilities."""
+@pytest.fixture(scope="module")
+def words_only(tmp_path_factory, small_train_file):
+    """A model of words and word pairs only, whatever the defaults say: (pipeline, the path it is saved at)."""
     from smclass.data import load_posts
     from smclass.model import save, train
 
     pipeline, card = train(load_posts(small_train_file), params={"features__char_ngrams": None})
-    path = tmp_path / "words.joblib"
+    path = tmp_path_factory.mktemp("words") / "words.joblib"
     save(pipeline, card, path)
+    return pipeline, path
+
+
+def test_a_model_without_character_ngrams_is_scored_the_same_on_every_path(words_only, corpus_records):
+    """Words and word pairs only: the .npz says so, and the one-post, small-batch, big-batch and cached
+    paths all give the pipeline's probabilities."""
+    pipeline, path = words_only
     predictor = Predictor.load(path)
     assert predictor.weights.char_ngrams is None
     texts = [r["text"] for r in corpus_records[:1500]] + ["Caf\u00c3\u00a9 SOOOO good!!", "\u0130stanbul #B2B"]
@@ -278,15 +285,11 @@ def test_smclass_predict_writes_the_truncation_note(tmp_path, model_path):
     assert [r["note"] for r in rows] == ["", TRUNCATED_NOTE] and rows[1]["label"]
 
 
-def test_a_post_of_words_the_model_never_saw_gets_the_pipelines_prior(tmp_path, small_train_file):
+def test_a_post_of_words_the_model_never_saw_gets_the_pipelines_prior(words_only):
     """Without character n-grams an unknown word has no known feature; the post is not empty, so it
     gets the label of an all-zero row (the intercept), as the pipeline gives it, on every path."""
-    from smclass.data import load_posts
-    from smclass.model import save, train
-
-    pipeline, card = train(load_posts(small_train_file), params={"features__char_ngrams": None})
-    save(pipeline, card, tmp_path / "words.joblib")
-    predictor = Predictor.load(tmp_path / "words.joblib")
+    pipeline, path = words_only
+    predictor = Predictor.load(path)
     candidates = ["qzxv", "vrrkjl wxqz", "\ud800", "Ꙭꙮ", "zzqqxj!"]
     rows = pipeline.named_steps["features"].transform(candidates)
     unknown = [t for t, size in zip(candidates, abs(rows).sum(axis=1).A1) if size == 0]
