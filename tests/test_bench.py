@@ -269,3 +269,35 @@ def test_spec_agreement_runs_from_the_command_line(tmp_path):
     no_model = subprocess.run([sys.executable, "-m", "bench.specagree", str(eval_dir), "--labels", str(labels),
                                "--model", str(tmp_path / "none.joblib")], cwd=ROOT, capture_output=True, text=True)
     assert no_model.returncode == 1 and "Traceback" not in no_model.stderr and "none.joblib" in no_model.stderr
+
+
+@pytest.mark.slow
+def test_vocab_transfer_hides_words_from_the_training_folds_only(tmp_path):
+    from bench import vocab_transfer as vt
+
+    rows = [{"id": f"{'abcdefg'[i % 7]}-{i:03d}", "text": text, "label": label, "platform": "x", "split": split}
+            for i, (text, label, split) in enumerate(POSTS + POSTS)]      # each post twice, in two slices
+    corpus = tmp_path / "posts.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    post_words, labels, slices = vt._folds(corpus)
+    assert len(post_words) == 2 * sum(split != "test" for _, _, split in POSTS)     # the test split is never read
+    hidden = vt.hidden_words(post_words, 0.5, draw=1)
+    assert hidden and hidden <= set(vt.content_words(post_words))
+    assert vt.hidden_words(post_words, 0.5, draw=1) == hidden and vt.hidden_words(post_words, 0.0, 1) == set()
+    train, test = list(range(0, len(post_words), 2)), list(range(1, len(post_words), 2))
+    seen, held = vt.fold_words(post_words, train, test, hidden)
+    assert not hidden & {w for ws in seen for w in ws}
+    assert held == [post_words[i] for i in test] and hidden & {w for ws in held for w in ws}
+
+    none = vt.run(post_words, labels, slices, {}, 0.0, 0)
+    half = vt.run(post_words, labels, slices, {}, 0.5, 1)
+    assert 0.0 <= none["macro_f1"] <= 1.0
+    assert half["unseen_token_share"] > none["unseen_token_share"]
+
+    output = tmp_path / "vocab.json"
+    done = subprocess.run([sys.executable, "-m", "bench.vocab_transfer", "--corpus", str(corpus), "--only",
+                           "default (words and pairs)", "--output", str(output)],
+                          cwd=str(ROOT), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| default (words and pairs) |" in done.stdout and "50% hidden" in done.stdout
+    assert set(json.loads(output.read_text())["rows"][0]["levels"]) == {"0.0", "0.25", "0.5"}
