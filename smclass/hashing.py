@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import threading
 from typing import NamedTuple
 
@@ -58,7 +59,7 @@ _M = np.uint64(0x9E3779B97F4A7C15)
 _PAIR_SALT = np.uint64(0x2545F4914F6CDD1D)
 _UNI_SALT = np.uint64(0x5BD1E995)
 _MASK64 = (1 << 64) - 1
-_M_INT, _UNI_SALT_INT = int(_M), int(_UNI_SALT)   # the same constants as Python ints
+_M_INT, _UNI_SALT_INT, _PAIR_SALT_INT = int(_M), int(_UNI_SALT), int(_PAIR_SALT)   # the same, as Python ints
 BOS_HASH = 0x243F6A8885A308D3  # stand-in word hashes for the start and the end of a post (marks)
 EOS_HASH = 0x13198A2E03707344
 LINK_ONLY_HASH = 0xA4093822299F31D0
@@ -95,7 +96,7 @@ def _mix_int(h: int) -> int:
 
 def pair_bucket(first: int, second: int, mask: int) -> int:
     """The bucket of the word pair whose word hashes are ``first`` and ``second`` (pure Python)."""
-    return _mix_int((first * 0x9E3779B97F4A7C15 + (second ^ 0x2545F4914F6CDD1D)) & _MASK64) & mask
+    return _mix_int((first * _M_INT + (second ^ _PAIR_SALT_INT)) & _MASK64) & mask
 
 
 def _pair_buckets(first: np.ndarray, second: np.ndarray, mask: int) -> np.ndarray:
@@ -201,14 +202,21 @@ def word_features_one(word: str, n_features: int, char_ngrams, unigrams: bool) -
     return word_hash, buckets
 
 
+_POWERS_INT = [1]             # P**k modulo 2**64 for k < len(_POWERS_INT), grown as words need
+_POWERS_LOCK = threading.Lock()
+
+
 def _word_hash(codes: list[int]) -> int:
     """word_features' hash of a word from the code points of "<word>": its polynomial hash
-    (sum of codes[k] * P**k modulo 2**64) plus its length times _M, mixed."""
-    h = 0
-    power = 1
-    for code in codes:
-        h = (h + code * power) & _MASK64
-        power = (power * _P) & _MASK64
+    (sum of codes[k] * P**k modulo 2**64) plus its length times _M, mixed. The products are
+    summed in C (``map``) against a table of powers: a Python loop over the characters made
+    hashing the main cost of a new word in a post seen for the first time."""
+    powers = _POWERS_INT
+    if len(powers) < len(codes):
+        with _POWERS_LOCK:                 # entries are only appended, and never change once there
+            while len(powers) < len(codes):
+                powers.append((powers[-1] * _P) & _MASK64)
+    h = sum(map(operator.mul, codes, powers)) & _MASK64
     return _mix_int((h + len(codes) * _M_INT) & _MASK64)
 
 
@@ -632,6 +640,8 @@ class Featuriser:
         linky = True
         bigrams = self.word_ngrams[1] >= 2
         pair_get = pairs.get
+        mask = self.n_features - 1
+        weighted, squared = scorer.weighted.item, scorer.squared.item
         for e_num, e_den, first_h, last_h, flags in found[start:end] if start or end < len(found) else found:
             if flags:                                        # most chunks have none: one test
                 if flags & 16:
@@ -645,9 +655,14 @@ class Featuriser:
             if last is None:
                 first = first_h
             elif bigrams:
-                ws = pair_get((last, first_h))
-                if ws is None:
-                    ws = self._pair(pairs, last, first_h, scorer)
+                key = (last, first_h)
+                ws = pair_get(key)
+                if ws is None:                                 # pair_bucket, inlined: a new post's hot loop
+                    h = (last * _M_INT + (first_h ^ _PAIR_SALT_INT)) & _MASK64
+                    h ^= h >> 31
+                    h = (h * _M_INT) & _MASK64
+                    bucket = (h ^ (h >> 29)) & mask
+                    ws = pairs[key] = (weighted(bucket), squared(bucket))
                 num += ws[0]
                 den += ws[1]
             last = last_h
@@ -664,7 +679,7 @@ class Featuriser:
 
     def _pair(self, pairs: dict, a: int, b: int, scorer: Scorer) -> tuple[float, float]:
         bucket = pair_bucket(a, b, self.n_features - 1)
-        found = pairs[(a, b)] = (float(scorer.weighted[bucket]), float(scorer.squared[bucket]))
+        found = pairs[(a, b)] = (scorer.weighted.item(bucket), scorer.squared.item(bucket))
         return found
 
     def _fill_entries(self, entries: dict, scorer: Scorer, chunks: list[str], words: dict | None = None) -> None:
@@ -723,13 +738,17 @@ class Featuriser:
             num += found[0]
             den += found[1]
             hashes.append(found[2])
-        if self.word_ngrams[1] >= 2 and len(names) >= 2:
+        if len(names) == 1:                # most chunks: one word, no pair inside
+            name = names[0]
+            return (num, den, hashes[0], hashes[0], 15 if name == NL else 8 if name == URL else 0)
+        if self.word_ngrams[1] >= 2:
             mask = self.n_features - 1
             pair_num = pair_den = 0.0
+            weighted, squared = scorer.weighted.item, scorer.squared.item
             for a, b in zip(hashes, hashes[1:]):
                 bucket = pair_bucket(a, b, mask)
-                pair_num += scorer.weighted.item(bucket)
-                pair_den += scorer.squared.item(bucket)
+                pair_num += weighted(bucket)
+                pair_den += squared(bucket)
             num += pair_num
             den += pair_den
         return (num, den, hashes[0], hashes[-1], _chunk_flags(names, NL, URL))

@@ -149,6 +149,15 @@ def test_one_word_in_pure_python_hashes_as_the_numpy_batch(word, char_ngrams, un
     assert word_hash == int(word_features([word], 2**16, None, False)[0][0])
 
 
+def test_word_hash_grows_its_power_table_for_long_words():
+    """The pure-Python word hash sums against a table of powers that grows on demand: a word longer than
+    any before must hash as the numpy batch does, and the shorter ones after it too."""
+    from smclass.hashing import word_features, word_features_one
+
+    for word in ["z" * 3000, "q" * 700 + "é" * 10, "ab"]:
+        assert word_features_one(word, 2**16, None, True)[0] == int(word_features([word], 2**16, None, False)[0][0])
+
+
 def test_new_chunks_in_pure_python_get_the_numpy_entries_bit_for_bit(fitted):
     """A post never seen before fills its chunks' entries without numpy: the same floats, hashes and
     flags as the numpy fill, for plain words, links, line breaks at the edges, entities, mojibake,

@@ -122,3 +122,19 @@ def test_long_tokens_are_cut():
     from smclass.text import MAX_TOKEN_CHARS
 
     assert normalise("a1" * MAX_TOKEN_CHARS + "xyz") == normalise(("a1" * MAX_TOKEN_CHARS)[:MAX_TOKEN_CHARS])
+
+
+_PLAIN = st.text(alphabet=st.sampled_from(list("abzAZqQoOOOO")), min_size=1, max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PLAIN, st.sampled_from(["", ".", ",", "!", "?", ":", ";"]))
+@example("Sooooo", "!")
+@example("SALE", ".")
+@example("OK", "")
+def test_plain_ascii_words_take_a_shortcut_to_the_same_words(word, mark):
+    """Plain ASCII words (with one closing mark) skip the regexes; the general rules must agree."""
+    from smclass.text import _chunk_words, _pieces
+
+    chunk = word + mark
+    assert _chunk_words.__wrapped__(chunk) == _pieces(chunk)
