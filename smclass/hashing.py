@@ -751,7 +751,8 @@ class Featuriser:
                 pair_den += squared(bucket)
             num += pair_num
             den += pair_den
-        return (num, den, hashes[0], hashes[-1], _chunk_flags(names, NL, URL))
+        flags = _chunk_flags(names, NL, URL) if NL in names or URL in names else 0
+        return (num, den, hashes[0], hashes[-1], flags)
 
     def _word_weights(self, name: str, scorer: Scorer) -> tuple[float, float, int]:
         """(sum of idf * coef, sum of idf ** 2, hash) of one word, as Tables.word_weights sums them:
