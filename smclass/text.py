@@ -120,8 +120,11 @@ MAX_POST_CHARS = 20_000    # characters of one post that are normalised and scor
 MAX_TOKEN_CHARS = 500      # characters of one whitespace-free chunk (a "token") that are normalised
 
 # Invisible characters that separate nothing a reader sees: treated as spaces,
-# so a post made only of them (or a lone byte-order mark) is empty.
-INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u180e"
+# so a post made only of them (or a lone byte-order mark) is empty. The emoji and
+# text variation selectors (U+FE0F, U+FE0E) are among them: phones add U+FE0F to
+# some emoji and not to others, and as a word of its own it taught the model a cue
+# no reader sees ("love this ❤️" broadcast, "love this ❤" conversational).
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u180e\ufe0f\ufe0e"
 
 
 def clean_invisible(text: str) -> str:

@@ -120,12 +120,25 @@ def test_no_warnings_for_a_model_made_here(model_path):
         Predictor.load(model_path)
 
 
-@pytest.mark.parametrize("value", ["\u200b", "\ufeff", "\u200b\u200d \u2060\n\ufeff"])
+@pytest.mark.parametrize("value", ["\u200b", "\ufeff", "\u200b\u200d \u2060\n\ufeff", "\ufe0f", "\ufe0e \ufe0f"])
 def test_invisible_only_posts_are_empty(predictor, value):
     labels, p, notes = predictor.predict_many(["Big sale today", value])
     assert labels[1] is None and np.isnan(p[1]) and notes[1] == "text is empty"
     assert predictor.predict_one(value).note == "text is empty"
     assert predictor.predict([value]) == [None]
+
+
+def test_emoji_variation_selectors_are_not_words(predictor):
+    """Phones add U+FE0F to some emoji and not to others; a reader sees the same post either way."""
+    from smclass.text import words
+
+    assert words("love this \u2764\ufe0f") == words("love this \u2764") == ["love", "this", "\u2764"]
+    plain = ["love this \u2764", "sunny \u2600 again", "done \u2714"]
+    dressed = ["love this \u2764\ufe0f", "sunny \u2600\ufe0f again", "done \u2714\ufe0e"]
+    big = plain * 400                                     # past ARROW_BATCH: the pyarrow path as well
+    assert predictor.p_broadcast(dressed) == pytest.approx(predictor.p_broadcast(plain), abs=1e-12)
+    assert predictor.p_broadcast(dressed * 400) == pytest.approx(predictor.p_broadcast(big), abs=1e-12)
+    assert [predictor.predict_one(t).p_broadcast for t in dressed] == pytest.approx(predictor.p_broadcast(plain), abs=1e-12)
 
 
 def test_lone_surrogates_score_without_error(predictor):
