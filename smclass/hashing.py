@@ -95,8 +95,12 @@ def _mix_int(h: int) -> int:
 
 
 def pair_bucket(first: int, second: int, mask: int) -> int:
-    """The bucket of the word pair whose word hashes are ``first`` and ``second`` (pure Python)."""
-    return _mix_int((first * _M_INT + (second ^ _PAIR_SALT_INT)) & _MASK64) & mask
+    """The bucket of the word pair whose word hashes are ``first`` and ``second`` (pure Python;
+    :func:`_mix_int` is written out here, as this runs for every new word pair of a new post)."""
+    h = (first * _M_INT + (second ^ _PAIR_SALT_INT)) & _MASK64
+    h ^= h >> 31
+    h = (h * _M_INT) & _MASK64
+    return (h ^ (h >> 29)) & mask
 
 
 def _pair_buckets(first: np.ndarray, second: np.ndarray, mask: int) -> np.ndarray:
@@ -657,11 +661,8 @@ class Featuriser:
             elif bigrams:
                 key = (last, first_h)
                 ws = pair_get(key)
-                if ws is None:                                 # pair_bucket, inlined: a new post's hot loop
-                    h = (last * _M_INT + (first_h ^ _PAIR_SALT_INT)) & _MASK64
-                    h ^= h >> 31
-                    h = (h * _M_INT) & _MASK64
-                    bucket = (h ^ (h >> 29)) & mask
+                if ws is None:
+                    bucket = pair_bucket(last, first_h, mask)
                     ws = pairs[key] = (weighted(bucket), squared(bucket))
                 num += ws[0]
                 den += ws[1]
@@ -738,10 +739,7 @@ class Featuriser:
             num += found[0]
             den += found[1]
             hashes.append(found[2])
-        if len(names) == 1:                # most chunks: one word, no pair inside
-            name = names[0]
-            return (num, den, hashes[0], hashes[0], 15 if name == NL else 8 if name == URL else 0)
-        if self.word_ngrams[1] >= 2:
+        if self.word_ngrams[1] >= 2 and len(names) >= 2:
             mask = self.n_features - 1
             pair_num = pair_den = 0.0
             weighted, squared = scorer.weighted.item, scorer.squared.item
