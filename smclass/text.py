@@ -145,16 +145,6 @@ def chunk_words(chunk: str) -> tuple[str, ...]:
 _END_MARKS = frozenset(".,!?:;")
 
 
-def _plain_word(word: str) -> tuple[str, ...]:
-    """:func:`_word` of a word of ASCII letters only, without its regexes."""
-    lowered = word.lower()
-    if len(lowered) >= 4 and _REPEATS.search(lowered):
-        lowered = _REPEATS.sub(r"\1\1\1", lowered)
-    if len(word) >= 3 and word.isupper():
-        return ("xxcaps", lowered)
-    return (lowered,)
-
-
 @functools.lru_cache(maxsize=1 << 15)
 def _chunk_words(chunk: str) -> tuple[str, ...]:
     """Normalised words of one whitespace-free chunk (cached: chunks repeat a lot)."""
@@ -164,9 +154,9 @@ def _chunk_words(chunk: str) -> tuple[str, ...]:
         # is the one the regexes below would give, at a fraction of the cost (a post seen for the
         # first time spends much of its time here).
         if chunk.isalpha():
-            return _plain_word(chunk)
+            return tuple(_word(chunk))
         if chunk[-1] in _END_MARKS and chunk[:-1].isalpha():
-            return _plain_word(chunk[:-1]) + (chunk[-1],)
+            return (*_word(chunk[:-1]), chunk[-1])
     return _pieces(chunk)
 
 
