@@ -240,6 +240,23 @@ def add_photo_link(text: str) -> list[str]:
             for style in PHOTO_LINKS]
 
 
+def add_photo_link_after_break(text: str) -> list[str]:
+    """The post with a photo link after a full stop, and on a line of its own.
+
+    Exports put an attached photo after the caption's last sentence or on a new line; the
+    mark before the link is form, not intent, and must not move the label.
+
+    >>> [v[:-10] for v in add_photo_link_after_break("beach day")]
+    ['beach day. https://t.co/', 'beach day\\npic.twitter.com/']
+    """
+    rng = _seeded(text, "photo-break")
+    alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    code = "".join(rng.choice(alphabet) for _ in range(10))
+    body = text.rstrip()
+    sentence = body if body[-1:] in ".!?" or _EMOJI.search(body[-2:]) else body + "."
+    return [sentence + " " + PHOTO_LINKS[0].format(code), body + "\n" + PHOTO_LINKS[1].format(code)]
+
+
 def add_cta(text: str, cta: str) -> str:
     """The post with a call to action appended."""
     return text.rstrip() + " " + cta.strip()
@@ -248,6 +265,8 @@ def add_cta(text: str, cta: str) -> str:
 INVARIANCE: dict[str, tuple[Callable[[str], list[str]], Callable[[dict], bool], str]] = {
     "photo_link": (add_photo_link, lambda case: case["kind"] == "personal",
                    "a photo link (t.co, pic.twitter.com, instagr.am) at the end of a personal post"),
+    "photo_link_break": (add_photo_link_after_break, lambda case: case["kind"] == "personal",
+                         "a photo link after a full stop or on a line of its own, at the end of a personal post"),
     "names": (swap_names, lambda case: True, "person names swapped"),
     "handles": (swap_handles, lambda case: True, "@handles swapped"),
     "brands": (swap_brands, lambda case: True, "brand names swapped"),

@@ -36,6 +36,17 @@ def test_photo_link_appends_one_link_per_style():
     assert bh.add_photo_link("beach day with the kids") == out          # deterministic
 
 
+def test_photo_link_after_break_puts_the_link_after_a_full_stop_and_on_its_own_line():
+    stop, line = bh.add_photo_link_after_break("beach day with the kids")
+    assert re.fullmatch(r"beach day with the kids\. https://t\.co/\w{10}", stop)
+    assert re.fullmatch(r"beach day with the kids\npic\.twitter\.com/\w{10}", line)
+    # a post that already ends a sentence (or with an emoji) keeps its own mark
+    assert bh.add_photo_link_after_break("best day ever!")[0].startswith("best day ever! https://t.co/")
+    assert bh.add_photo_link_after_break("home at last 🏡")[0].startswith("home at last 🏡 https://t.co/")
+    assert bh.add_photo_link_after_break("beach day with the kids") == [stop, line]     # deterministic
+    assert bh.add_photo_link_after_break("so happy.")[0].startswith("so happy. https://t.co/")   # no second stop
+
+
 def test_name_swap_changes_only_known_names():
     text = "Priya and Tom came round, Tommy stayed home"
     for variant in bh.swap_names(text):
