@@ -43,9 +43,30 @@ def _link_last(text: str) -> bool:
     return bool(tokens) and bool(_LINK.search(tokens[-1].rstrip(".,!?)") + " "))
 
 
+_ARROWS = "👉👇→➡⬇"
+
+
+def _before_link(text: str) -> list[str]:
+    """What each link follows, with spaces and tabs skipped: "\n" for a line of its own, else the last character.
+
+    The model pairs each word with the next, so the mark before a link is a feature of its own:
+    when a full stop, a line break or an arrow before a link sits under one label, the model learns
+    that instead of the link (a personal photo post exported as "Beach day. https://t.co/…").
+    """
+    marks = []
+    for match in _LINK.finditer(text):
+        before = text[: match.start()].rstrip(" \t").rstrip("\ufe0f")
+        if before:
+            marks.append("\n" if before.endswith("\n") else before[-1])
+    return marks
+
+
 CUES: dict[str, Callable[[str], bool]] = {
     "link": lambda t: bool(_LINK.search(t)),
     "link as last token": _link_last,
+    "link after a full stop": lambda t: "." in _before_link(t),
+    "link on a line of its own": lambda t: "\n" in _before_link(t),
+    "arrow before a link": lambda t: any(m in _ARROWS for m in _before_link(t)),
     "leading @mention": lambda t: t.lstrip().startswith("@"),
     "any @mention": lambda t: bool(_MENTION.search(t)),
     "hashtag": lambda t: bool(_HASHTAG.search(t)),
