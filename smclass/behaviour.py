@@ -79,6 +79,8 @@ SPELLING = {
 }
 PHOTO_LINKS = ("https://t.co/{}", "pic.twitter.com/{}", "instagr.am/p/{}/")
 EMOJI_TO_ADD = ("😊", "🙌", "🎉", "😂", "❤️", "👍", "☀️", "🔥")
+HASHTAGS_TO_ADD = ("#sunday", "#throwback", "#mood", "#weekend", "#life", "#happy", "#tbt", "#goals", "#blessed",
+                   "#nofilter")
 _EMOJI = re.compile(
     "[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF]\uFE0F?(?:\u200D[\U0001F000-\U0001FAFF\u2600-\u27BF]\uFE0F?)*"
     "|[\U0001F3FB-\U0001F3FF\uFE0F]"
@@ -257,6 +259,44 @@ def add_photo_link_after_break(text: str) -> list[str]:
     return [sentence + " " + PHOTO_LINKS[0].format(code), body + "\n" + PHOTO_LINKS[1].format(code)]
 
 
+def add_hashtags(text: str) -> list[str]:
+    """Two hashtags after the post's last sentence, once on the same line and once on a line of their own.
+
+    LABELS.md: a hashtag decides nothing by itself. Exports end many captions this way.
+
+    >>> [v[:24] for v in add_hashtags("beach day with the kids")]
+    ['beach day with the kids ', 'beach day with the kids\\n']
+    """
+    tags = " ".join(_seeded(text, "tags").sample(HASHTAGS_TO_ADD, 2))
+    body = text.rstrip()
+    return [body + " " + tags, body + "\n\n" + tags]
+
+
+def repost(text: str) -> list[str]:
+    """The post as someone else's repost: "RT @handle: <post>".
+
+    LABELS.md: a repost without a comment of one's own is judged by the reposted text.
+
+    >>> repost("beach day")[0].startswith("RT @") and repost("beach day")[0].endswith(": beach day")
+    True
+    """
+    if text.lstrip().upper().startswith("RT @"):
+        return []
+    handle = _seeded(text, "repost").choice(HANDLES)
+    return [f"RT {handle}: {text}"]
+
+
+def capitals(text: str) -> list[str]:
+    """The post in capitals (links and @handles kept as they are), as excited fans and friends write.
+
+    >>> capitals("so proud of you @sam_k https://t.co/Ab12")
+    ['SO PROUD OF YOU @sam_k https://t.co/Ab12']
+    """
+    parts = re.split(r"(https?://\S+|[\w.-]+\.[a-z]{2,}/\S*|@\w+)", text)
+    new = "".join(part if i % 2 else part.upper() for i, part in enumerate(parts))
+    return [new] if new != text else []
+
+
 def add_cta(text: str, cta: str) -> str:
     """The post with a call to action appended."""
     return text.rstrip() + " " + cta.strip()
@@ -267,6 +307,9 @@ INVARIANCE: dict[str, tuple[Callable[[str], list[str]], Callable[[dict], bool], 
                    "a photo link (t.co, pic.twitter.com, instagr.am) at the end of a personal post"),
     "photo_link_break": (add_photo_link_after_break, lambda case: case["kind"] == "personal",
                          "a photo link after a full stop or on a line of its own, at the end of a personal post"),
+    "hashtags": (add_hashtags, lambda case: True, "two hashtags after the last sentence, or on a line of their own"),
+    "repost": (repost, lambda case: True, "the post reposted as \"RT @handle: …\""),
+    "capitals": (capitals, lambda case: True, "the post in capitals (links and @handles kept)"),
     "names": (swap_names, lambda case: True, "person names swapped"),
     "handles": (swap_handles, lambda case: True, "@handles swapped"),
     "brands": (swap_brands, lambda case: True, "brand names swapped"),

@@ -47,6 +47,19 @@ def test_photo_link_after_break_puts_the_link_after_a_full_stop_and_on_its_own_l
     assert bh.add_photo_link_after_break("so happy.")[0].startswith("so happy. https://t.co/")   # no second stop
 
 
+def test_hashtags_repost_and_capitals_change_only_the_form():
+    same_line, own_line = bh.add_hashtags("beach day with the kids.")
+    assert re.fullmatch(r"beach day with the kids\. #\w+ #\w+", same_line)
+    assert re.fullmatch(r"beach day with the kids\.\n\n#\w+ #\w+", own_line)
+    assert bh.add_hashtags("beach day with the kids.") == [same_line, own_line]          # deterministic
+    (shared,) = bh.repost("beach day with the kids")
+    assert re.fullmatch(r"RT @[\w.]+: beach day with the kids", shared)
+    assert bh.repost("RT @kofi.m: beach day") == []                                     # already a repost
+    assert bh.capitals("so proud of you @sam_k, pics at instagr.am/p/Ab12Cd/ 🎉") == [
+        "SO PROUD OF YOU @sam_k, PICS AT instagr.am/p/Ab12Cd/ 🎉"]
+    assert bh.capitals("OK 👍") == []                                                    # nothing to change
+
+
 def test_name_swap_changes_only_known_names():
     text = "Priya and Tom came round, Tommy stayed home"
     for variant in bh.swap_names(text):
