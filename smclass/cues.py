@@ -44,6 +44,8 @@ def _link_last(text: str) -> bool:
 
 
 _ARROWS = "👉👇→➡⬇"
+_TAG_AFTER_STOP = re.compile(r"(?:[.!]|\n)[ \t]*#\w")
+_OPENS_RT = re.compile(r"\s*RT @\w", re.IGNORECASE)
 
 
 def _before_link(text: str) -> list[str]:
@@ -67,6 +69,8 @@ CUES: dict[str, Callable[[str], bool]] = {
     "link after a full stop": lambda t: "." in _before_link(t),
     "link on a line of its own": lambda t: "\n" in _before_link(t),
     "arrow before a link": lambda t: any(m in _ARROWS for m in _before_link(t)),
+    "hashtag after a full stop or line break": lambda t: bool(_TAG_AFTER_STOP.search(t)),
+    "opens with \"RT @\"": lambda t: bool(_OPENS_RT.match(t)),
     "leading @mention": lambda t: t.lstrip().startswith("@"),
     "any @mention": lambda t: bool(_MENTION.search(t)),
     "hashtag": lambda t: bool(_HASHTAG.search(t)),
