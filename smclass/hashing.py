@@ -644,8 +644,6 @@ class Featuriser:
         linky = True
         bigrams = self.word_ngrams[1] >= 2
         pair_get = pairs.get
-        mask = self.n_features - 1
-        weighted, squared = scorer.weighted.item, scorer.squared.item
         for e_num, e_den, first_h, last_h, flags in found[start:end] if start or end < len(found) else found:
             if flags:                                        # most chunks have none: one test
                 if flags & 16:
@@ -659,11 +657,7 @@ class Featuriser:
             if last is None:
                 first = first_h
             elif bigrams:
-                key = (last, first_h)
-                ws = pair_get(key)
-                if ws is None:
-                    bucket = pair_bucket(last, first_h, mask)
-                    ws = pairs[key] = (weighted(bucket), squared(bucket))
+                ws = pair_get((last, first_h)) or self._pair(pairs, last, first_h, scorer)
                 num += ws[0]
                 den += ws[1]
             last = last_h
