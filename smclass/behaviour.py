@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .corpus import read_jsonl
+from .text import URL_PATTERN
 
 CASES_DIR = Path(__file__).resolve().parent / "behaviour_cases"
 REPO = Path(__file__).resolve().parent.parent
@@ -237,9 +238,12 @@ def add_photo_link(text: str) -> list[str]:
     ['https://', 'pic.twit', 'instagr.']
     """
     rng = _seeded(text, "photo")
-    alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return [text.rstrip() + " " + style.format("".join(rng.choice(alphabet) for _ in range(10)))
-            for style in PHOTO_LINKS]
+    return [text.rstrip() + " " + style.format(_link_code(rng)) for style in PHOTO_LINKS]
+
+
+def _link_code(rng: random.Random) -> str:
+    """The ten random characters of a short link's path."""
+    return "".join(rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(10))
 
 
 def add_photo_link_after_break(text: str) -> list[str]:
@@ -251,9 +255,7 @@ def add_photo_link_after_break(text: str) -> list[str]:
     >>> [v[:-10] for v in add_photo_link_after_break("beach day")]
     ['beach day. https://t.co/', 'beach day\\npic.twitter.com/']
     """
-    rng = _seeded(text, "photo-break")
-    alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    code = "".join(rng.choice(alphabet) for _ in range(10))
+    code = _link_code(_seeded(text, "photo-break"))
     body = text.rstrip()
     sentence = body if body[-1:] in ".!?" or _EMOJI.search(body[-2:]) else body + "."
     return [sentence + " " + PHOTO_LINKS[0].format(code), body + "\n" + PHOTO_LINKS[1].format(code)]
@@ -286,13 +288,16 @@ def repost(text: str) -> list[str]:
     return [f"RT {handle}: {text}"]
 
 
+_KEPT_AS_IS = re.compile(f"((?i:{URL_PATTERN})|{_HANDLE.pattern})")    # links as the normaliser reads them, @handles
+
+
 def capitals(text: str) -> list[str]:
     """The post in capitals (links and @handles kept as they are), as excited fans and friends write.
 
     >>> capitals("so proud of you @sam_k https://t.co/Ab12")
     ['SO PROUD OF YOU @sam_k https://t.co/Ab12']
     """
-    parts = re.split(r"(https?://\S+|[\w.-]+\.[a-z]{2,}/\S*|@\w+)", text)
+    parts = _KEPT_AS_IS.split(text)
     new = "".join(part if i % 2 else part.upper() for i, part in enumerate(parts))
     return [new] if new != text else []
 
