@@ -302,6 +302,39 @@ def capitals(text: str) -> list[str]:
     return [new] if new != text else []
 
 
+_FINAL_MARKS = re.compile(r"[.!]+$")
+
+
+def final_mark(text: str) -> list[str]:
+    """The post without its closing full stop or exclamation mark, or with a full stop added where it has none.
+
+    Whether the last sentence is closed is habit and keyboard, not intent: texts and comments
+    often stop without one, brand copy rarely does. A question mark is left alone.
+
+    >>> final_mark("beach day!!"), final_mark("beach day"), final_mark("beach day?"), final_mark("beach day 😊")
+    (['beach day'], ['beach day.'], [], [])
+    """
+    body = text.rstrip()
+    if _FINAL_MARKS.search(body):
+        cut = _FINAL_MARKS.sub("", body).rstrip()
+        return [cut] if cut else []
+    return [body + "."] if body[-1:].isalnum() else []
+
+
+def apostrophes(text: str) -> list[str]:
+    """The post with straight apostrophes curled (’), or curled ones straightened, as phones and
+    desktops type them.
+
+    >>> apostrophes("can't wait, it's today"), apostrophes("can’t wait"), apostrophes("no apostrophe")
+    (['can’t wait, it’s today'], ["can't wait"], [])
+    """
+    if "'" in text:
+        return [text.replace("'", "’")]
+    if "’" in text:
+        return [text.replace("’", "'")]
+    return []
+
+
 def add_cta(text: str, cta: str) -> str:
     """The post with a call to action appended."""
     return text.rstrip() + " " + cta.strip()
@@ -315,6 +348,8 @@ INVARIANCE: dict[str, tuple[Callable[[str], list[str]], Callable[[dict], bool], 
     "hashtags": (add_hashtags, lambda case: True, "two hashtags after the last sentence, or on a line of their own"),
     "repost": (repost, lambda case: True, "the post reposted as \"RT @handle: …\""),
     "capitals": (capitals, lambda case: True, "the post in capitals (links and @handles kept)"),
+    "final_mark": (final_mark, lambda case: True, "the closing full stop or exclamation mark dropped, or a full stop added"),
+    "apostrophes": (apostrophes, lambda case: True, "straight apostrophes curled, or curled ones straightened"),
     "names": (swap_names, lambda case: True, "person names swapped"),
     "handles": (swap_handles, lambda case: True, "@handles swapped"),
     "brands": (swap_brands, lambda case: True, "brand names swapped"),

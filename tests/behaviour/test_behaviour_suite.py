@@ -60,6 +60,17 @@ def test_hashtags_repost_and_capitals_change_only_the_form():
     assert bh.capitals("OK 👍") == []                                                    # nothing to change
 
 
+def test_final_mark_and_apostrophes_change_only_the_form():
+    assert bh.final_mark("so proud of you!!  ") == ["so proud of you"]
+    assert bh.final_mark("see you at 8") == ["see you at 8."]
+    assert bh.final_mark("are you coming?") == []                     # a question mark is left alone
+    assert bh.final_mark("home at last 🏡") == []                      # nothing to close
+    assert bh.final_mark("...") == []                                  # nothing would be left
+    assert bh.apostrophes("it's Sam's turn") == ["it\u2019s Sam\u2019s turn"]
+    assert bh.apostrophes("it\u2019s done") == ["it's done"]
+    assert bh.apostrophes("no marks here") == []
+
+
 def test_name_swap_changes_only_known_names():
     text = "Priya and Tom came round, Tommy stayed home"
     for variant in bh.swap_names(text):
