@@ -80,6 +80,7 @@ SPELLING = {
 }
 PHOTO_LINKS = ("https://t.co/{}", "pic.twitter.com/{}", "instagr.am/p/{}/")
 EMOJI_TO_ADD = ("😊", "🙌", "🎉", "😂", "❤️", "👍", "☀️", "🔥")
+EMOJI_COMMON = ("😭", "😂", "✨", "💯", "👀", "💕", "🙏", "👏", "🤣", "😍", "🥰", "😅", "🙃", "💀", "🤔", "👌")
 HASHTAGS_TO_ADD = ("#sunday", "#throwback", "#mood", "#weekend", "#life", "#happy", "#tbt", "#goals", "#blessed",
                    "#nofilter")
 _EMOJI = re.compile(
@@ -217,6 +218,22 @@ def add_emoji(text: str) -> list[str]:
     return [text.rstrip() + " " + rng.choice(EMOJI_TO_ADD)]
 
 
+def choose_emoji(text: str) -> list[str]:
+    """Which emoji it is: three of 16 common emoji, each added at the end of a post that has none,
+    or put in place of every emoji of a post that has some (each once).
+
+    LABELS.md: intent decides, not form; "so proud of you 😭" and "so proud of you ✨" do the same thing.
+
+    >>> len(choose_emoji("see you at 8")), [len(set(v) - set("done see you")) for v in choose_emoji("done 🎉 see 👋")]
+    (3, [1, 1, 1])
+    """
+    picks = _seeded(text, "emoji-choice").sample(EMOJI_COMMON, 3)
+    if not _EMOJI.search(text):
+        return [text.rstrip() + " " + emoji for emoji in picks]
+    out = [_EMOJI.sub(emoji, text) for emoji in picks]
+    return [new for new in dict.fromkeys(out) if new != text]
+
+
 def remove_emoji(text: str) -> list[str]:
     """Every emoji taken out of a post that has some.
 
@@ -335,6 +352,16 @@ def apostrophes(text: str) -> list[str]:
     return []
 
 
+def ampersand(text: str) -> list[str]:
+    """The post with "and" written "&", as short posts and captions often have it.
+
+    >>> ampersand("Sam and I went, and it rained"), ampersand("nothing to join")
+    (['Sam & I went, & it rained'], [])
+    """
+    new = re.sub(r"(?<=\S) and (?=\S)", " & ", text)
+    return [new] if new != text else []
+
+
 def add_cta(text: str, cta: str) -> str:
     """The post with a call to action appended."""
     return text.rstrip() + " " + cta.strip()
@@ -350,6 +377,7 @@ INVARIANCE: dict[str, tuple[Callable[[str], list[str]], Callable[[dict], bool], 
     "capitals": (capitals, lambda case: True, "the post in capitals (links and @handles kept)"),
     "final_mark": (final_mark, lambda case: True, "the closing full stop or exclamation mark dropped, or a full stop added"),
     "apostrophes": (apostrophes, lambda case: True, "straight apostrophes curled, or curled ones straightened"),
+    "ampersand": (ampersand, lambda case: True, "\"and\" written \"&\""),
     "names": (swap_names, lambda case: True, "person names swapped"),
     "handles": (swap_handles, lambda case: True, "@handles swapped"),
     "brands": (swap_brands, lambda case: True, "brand names swapped"),
@@ -357,6 +385,7 @@ INVARIANCE: dict[str, tuple[Callable[[str], list[str]], Callable[[dict], bool], 
     "currency": (swap_currency, lambda case: True, "£/$/€/₹/₦ swapped, with a plausible amount"),
     "spelling": (swap_spelling, lambda case: True, "US/UK spelling swapped"),
     "emoji_add": (add_emoji, lambda case: True, "an emoji added"),
+    "emoji_choice": (choose_emoji, lambda case: True, "one of 16 common emoji added, or put in place of the post's emoji"),
     "emoji_remove": (remove_emoji, lambda case: True, "emoji removed"),
 }
 

@@ -71,6 +71,17 @@ def test_final_mark_and_apostrophes_change_only_the_form():
     assert bh.apostrophes("no marks here") == []
 
 
+def test_ampersand_and_emoji_choice_change_only_the_form():
+    assert bh.ampersand("Sam and I went, and it rained") == ["Sam & I went, & it rained"]
+    assert bh.ampersand("sand and stone") == ["sand & stone"]              # "and" inside a word stays
+    assert bh.ampersand("and then") == []                                   # nothing before it to join
+    added = bh.choose_emoji("see you at 8")
+    assert len(added) == 3 and all(v.startswith("see you at 8 ") and v[13:] in bh.EMOJI_COMMON for v in added)
+    assert bh.choose_emoji("see you at 8") == added                        # deterministic
+    swapped = bh.choose_emoji("done 🎉 see you 👋")
+    assert swapped and all("🎉" not in v and "👋" not in v and v.startswith("done ") for v in swapped)
+
+
 def test_name_swap_changes_only_known_names():
     text = "Priya and Tom came round, Tommy stayed home"
     for variant in bh.swap_names(text):
