@@ -10,8 +10,7 @@ same work on whole arrays:
 - :func:`normalise` normalises the new distinct chunks. Chunks of printable
   ASCII without ``&`` are handled by RE2: whole-chunk links and e-mail
   addresses, and, when they hold no digit, one tokenising regex plus constant
-  passes (lower case, ``xxcaps``, ``xxuser``, ``xxtag``, runs of the same
-  punctuation). On that subset RE2 and Python's ``re`` agree exactly (same
+  passes (lower case, ``xxuser``, ``xxtag``, runs of the same punctuation). On that subset RE2 and Python's ``re`` agree exactly (same
   ``\\w``, same case mapping, no look-ahead needed). Every other chunk (non-ASCII
   letters, digits, entities or mojibake to repair) goes to the Python
   normaliser, so the words are always exactly those of ``text.words``.
@@ -82,6 +81,9 @@ class _Compute:
 
     def utf8_slice_codeunits(self, array, start: int):
         return self._call("utf8_slice_codeunits", [array], self._c.SliceOptions(start))
+
+    def replace_substring(self, array, pattern: str, replacement: str):
+        return self._call("replace_substring", [array], self._c.ReplaceSubstringOptions(pattern, replacement))
 
     def ascii_lower(self, array):
         return self._call("ascii_lower", [array])
@@ -433,8 +435,8 @@ _KINDS = ("word", "other", "user", "tag", "price", "pct", "code", "num")
 _WORD, _OTHER, _USER, _TAG, _PRICE, _PCT, _CODE_KIND, _NUM = range(len(_KINDS))
 
 
-def _kinds(tokens) -> tuple[np.ndarray, np.ndarray]:
-    """(kind, is ALL-CAPS word of three or more) of every token cut by _TOKEN or _BODY_TOKEN."""
+def _kinds(tokens) -> np.ndarray:
+    """The kind of every token cut by _TOKEN or _BODY_TOKEN."""
     flags, length, first, last = _classes(tokens)
     first_digit = (first >= 0x30) & (first <= 0x39)
     first_letter = _CLASS[first] & (_UPPER | _LOWER) > 0
@@ -448,8 +450,7 @@ def _kinds(tokens) -> tuple[np.ndarray, np.ndarray]:
     kind[(first_digit & (last == ord("$"))) | ((first == ord("$")) & long)] = _PRICE
     kind[(first == ord("@")) & long] = _USER
     kind[(first == ord("#")) & long] = _TAG
-    caps = (kind == _WORD) & (length >= 3) & (flags & _LOWER == 0)
-    return kind, caps
+    return kind
 
 
 _CONSTANT = {_USER: "xxuser", _TAG: "xxtag", _PRICE: "xxprice", _PCT: "xxpct", _CODE_KIND: "xxcode", _NUM: "xxnum"}
@@ -469,14 +470,14 @@ def _normalise_ascii(pa, pc, array, plain: bool = False) -> Flat:
     :func:`_plain_tokens`)."""
     tokens, owner = _plain_tokens(pa, array) if plain else _tokens(pc, array, _TOKEN)
     count = len(tokens)
-    kind, caps = _kinds(tokens)
+    kind = _kinds(tokens)
     tags = np.flatnonzero(kind == _TAG)
     if len(tags):
         body, body_owner = _tokens(pc, pc.utf8_slice_codeunits(pc.filter(tokens, arrowcols.mask(pa, kind == _TAG)), 1),
                                    _BODY_TOKEN)
     else:
         body, body_owner = arrowcols.large_strings(pa, []), np.zeros(0, dtype=np.int64)
-    body_kind, body_caps = _kinds(body)
+    body_kind = _kinds(body)
     body_owner = tags[body_owner]                        # token index of the tag each body token belongs to
     # items in output order: a tag becomes "xxtag" and its body's items; other kinds one item each
     n_items = np.ones(count, dtype=np.int64)
@@ -487,20 +488,17 @@ def _normalise_ascii(pa, pc, array, plain: bool = False) -> Flat:
     constants = list(_CONSTANT)
     source = np.empty(total, dtype=np.int64)
     item_kind = np.empty(total, dtype=np.int8)
-    item_caps = np.zeros(total, dtype=bool)
     source[start] = _pool_index(np.arange(count), kind, constants, constant_at)
     item_kind[start] = kind
-    item_caps[start] = caps
     if len(body):
         first_body = np.r_[0, np.cumsum(np.bincount(body_owner, minlength=count))][:-1]
         rank = np.arange(len(body)) - first_body[body_owner]
         at = start[body_owner] + 1 + rank
         source[at] = _pool_index(count + np.arange(len(body)), body_kind, constants, constant_at)
         item_kind[at] = body_kind
-        item_caps[at] = body_caps
     item_owner = np.repeat(owner, n_items)
     pool = pa.concat_arrays([tokens, body, arrowcols.large_strings(pa, [_CONSTANT[k] for k in constants])])
-    lowered = pc.ascii_lower(pc.take(pool, arrowcols.ints(pa, source)))
+    lowered = pc.replace_substring(pc.ascii_lower(pc.take(pool, arrowcols.ints(pa, source))), "\u2019", "'")
     encoded = pc.dictionary_encode(lowered)
     code = _numbers(encoded.indices).astype(np.int64)
     vocab = encoded.dictionary.to_pylist()
@@ -512,15 +510,9 @@ def _normalise_ascii(pa, pc, array, plain: bool = False) -> Flat:
         same = (code[3:] == code[2:-1]) & (code[3:] == code[1:-2]) & (code[3:] == code[:-3]) \
             & (item_owner[3:] == item_owner[:-3]) & (item_kind[3:] == _OTHER)
         keep[3:] = ~same
-    code, caps, item_owner = code[keep], item_caps[keep], item_owner[keep]
-    # "xxcaps" before every ALL-CAPS word of three or more characters
-    n_out = 1 + caps
-    out = np.repeat(code, n_out)
-    out_start = np.cumsum(n_out) - n_out
-    out[out_start[caps]] = len(vocab)
-    vocab.append("xxcaps")
-    counts = np.bincount(np.repeat(item_owner, n_out), minlength=len(array))
-    return Flat(vocab, out, counts)
+    code, item_owner = code[keep], item_owner[keep]
+    counts = np.bincount(item_owner, minlength=len(array))
+    return Flat(vocab, code, counts)
 
 
 def _merge(n: int, parts) -> Flat:

@@ -8,15 +8,15 @@ Normalisation works on whitespace-separated chunks, so the result of each
 distinct chunk can be cached: that is what makes batch featurisation fast.
 
 >>> normalise("Flash SALE!!!! 40% off, now $19.99 👉 https://shop.example.com/x #deals")
-'flash xxcaps sale ! ! ! xxpct off , now xxprice 👉 xxurl xxtag deals'
+'flash sale ! ! ! xxpct off , now xxprice 👉 xxurl xxtag deals'
 >>> normalise("@ana congrats on the new job!! Sooooo happy for you")
 'xxuser congrats on the new job ! ! sooo happy for you'
 >>> normalise("Itâ€™s our 10th birthday &amp; we're celebrating")
-"it’s our xxnum th birthday & we're celebrating"
+"it's our xxnum th birthday & we're celebrating"
 >>> normalise("Use code SPRING20 at checkout\\nEnds Sunday")
 'use code xxcode at checkout xxnl ends sunday'
 >>> normalise("Caf\\u00c3\\u00a9 &amp;amp; BAR")
-'café & xxcaps bar'
+'café & bar'
 """
 
 from __future__ import annotations
@@ -102,7 +102,15 @@ _WORDLIKE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
 def _word(word: str) -> list[str]:
+    """One word, lower-cased, its curled apostrophes straightened.
+
+    Capitals and the apostrophe's shape are how a keyboard or a mood typed the word, not what the
+    post does: an ALL-CAPS word once added an ``xxcaps`` word, and "can’t" was a word the corpus
+    hardly knew, so both moved the label of a post no reader would judge differently.
+    """
     lowered = word.lower()
+    if "\u2019" in lowered:
+        lowered = lowered.replace("\u2019", "'")
     if lowered != word and not lowered.isascii() and repair(lowered) != lowered:
         # lower-casing made mojibake ('À²¹' -> 'à²¹', the UTF-8 bytes of 'ಹ'): repair it now,
         # as normalising the output again would
@@ -111,8 +119,6 @@ def _word(word: str) -> list[str]:
         pieces = [_REPEATS.sub(r"\1\1\1", lowered) if _REPEATS.search(lowered) else lowered]
     else:  # lower-casing made a combining mark or a digit (e.g. 'İ' -> 'i̇'): split again
         pieces = list(chunk_words(lowered))
-    if len(word) >= 3 and word.isupper():
-        return ["xxcaps"] + pieces
     return pieces
 
 
@@ -178,6 +184,8 @@ def _pieces(chunk: str) -> tuple[str, ...]:
             out += ("xxtag",) + chunk_words(match.group("tag"))
         elif kind == "other":
             piece = match.group(0)
+            if piece == "\u2019":              # a curled apostrophe or closing quote is the straight one
+                piece = "'"
             if not (len(out) >= 3 and out[-1] == out[-2] == out[-3] == piece):
                 out.append(piece)
         else:

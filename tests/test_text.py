@@ -21,15 +21,17 @@ PINNED = [
     ("mail me: ana@example.org", "mail me : xxemail"),
     ("@sam_k thanks!", "xxuser thanks !"),
     ("@ana@mastodon.social hi", "xxuser hi"),
-    ("#MondayMotivation vibes", "xxtag xxcaps mondaymotivation vibes" if False else "xxtag mondaymotivation vibes"),
+    ("#MondayMotivation vibes", "xxtag mondaymotivation vibes"),
     ("only $49.99 or £12", "only xxprice or xxprice"),
     ("now 30% off", "now xxpct off"),
     ("code SPRING20", "code xxcode"),
     ("call 07700 900 812", "call xxnum xxnum xxnum"),
-    ("FREE shipping", "xxcaps free shipping"),
+    ("FREE shipping", "free shipping"),                     # capitals are how it was typed, not what it says
+    ("SO PROUD OF YOU", "so proud of you"),
+    ("can’t wait, it’s ‘today’", "can't wait , it's ‘ today '"),   # curled apostrophes straightened
     ("soooooo good!!!!!", "sooo good ! ! !"),
     ("Tom &amp; Jerry &lt;3", "tom & jerry < xxnum"),
-    ("Itâ€™s here ðŸ˜€", "it’s here 😀"),
+    ("Itâ€™s here ðŸ˜€", "it's here 😀"),
     ("line one\nline two\r\nthree", "line one xxnl line two xxnl three"),
     ("", ""),
     ("   ", ""),
@@ -63,8 +65,8 @@ def test_words_match_normalise():
 def test_mojibake_made_by_lower_casing_is_repaired_the_first_time():
     """'À²¹' is no mojibake, but lower-cased it is 'à²¹', the UTF-8 bytes of 'ಹ' read as latin-1
     (hypothesis found that a second normalisation repaired it)."""
-    assert normalise("À²¹") == "xxcaps ಹ"
-    assert normalise(normalise("À²¹")) == "xxcaps ಹ"
+    assert normalise("À²¹") == "ಹ"
+    assert normalise(normalise("À²¹")) == "ಹ"
 
 
 @settings(max_examples=300, deadline=None)
