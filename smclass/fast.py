@@ -10,8 +10,9 @@ same work on whole arrays:
 - :func:`normalise` normalises the new distinct chunks. Chunks of printable
   ASCII without ``&`` are handled by RE2: whole-chunk links and e-mail
   addresses, and, when they hold no digit, one tokenising regex plus constant
-  passes (lower case, ``xxuser``, ``xxtag``, runs of the same punctuation). On that subset RE2 and Python's ``re`` agree exactly (same
-  ``\\w``, same case mapping, no look-ahead needed). Every other chunk (non-ASCII
+  passes (lower case, a curled apostrophe made straight, ``xxuser``, ``xxtag``,
+  runs of the same punctuation). On that subset RE2 and Python's ``re`` agree
+  exactly (same ``\\w``, same case mapping, no look-ahead needed). Every other chunk (non-ASCII
   letters, digits, entities or mojibake to repair) goes to the Python
   normaliser, so the words are always exactly those of ``text.words``.
 
