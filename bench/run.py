@@ -390,9 +390,7 @@ def run_cli_and_load(contenders, corpus, cfg, tmp: Path, log) -> dict:
         entry["load_seconds"] = median(times)
         out["saved"][c.short] = folder
         log(f"{c.name}: model {entry['size_bytes'] / 1e6:.1f} MB, loads in {entry['load_seconds']:.3f}s (in process)")
-        if c.short == "fasttext":
-            for f in files:                        # the .bin is large: do not keep it around
-                Path(f).unlink(missing_ok=True)
+        # fastText's .bin (about 0.8 GB) stays until the caller's temporary folder goes: first sight loads it
     if smclass_entry is None or "smclass" not in out["saved"]:
         return out
     model_path = out["saved"]["smclass"] / "smclass.joblib"

@@ -197,6 +197,28 @@ def test_first_sight_measures_both_in_fresh_processes(tmp_path, model_path):
     assert summary["posts"]["median"] > 0
 
 
+def test_saved_fasttext_model_is_still_there_for_first_sight(tmp_path):
+    """The load-time step once deleted fastText's .bin, so the full run's first sight always said
+    "models were not saved"; the file must stay until the run's temporary folder goes."""
+    from bench.run import run_cli_and_load
+
+    class Stub:
+        name, short = "stub fastText", "fasttext"
+
+        def save(self, model, folder):
+            path = folder / "fasttext.bin"
+            path.write_bytes(b"0" * 10)
+            return [str(path)]
+
+        def load(self, folder):
+            return object()
+
+    entry = {"contender": Stub(), "name": Stub.name, "short": Stub.short, "status": None, "model": object()}
+    out = run_cli_and_load([entry], corpus=None, cfg={"repeats": 1, "tiny": True}, tmp=tmp_path, log=lambda m: None)
+    assert (tmp_path / "model-fasttext" / "fasttext.bin").is_file()
+    assert out["saved"]["fasttext"] == tmp_path / "model-fasttext" and entry["load_seconds"] >= 0
+
+
 def test_spec_agreement_weights_the_sample_by_the_sets_own_mix(tmp_path):
     from bench.evalsets import load_eval_sets
     from bench.specagree import format_table, measure, text_key, weighted_macro_f1
