@@ -102,15 +102,12 @@ _WORDLIKE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
 def _word(word: str) -> list[str]:
-    """One word, lower-cased, its curled apostrophes straightened.
+    """One word, lower-cased.
 
-    Capitals and the apostrophe's shape are how a keyboard or a mood typed the word, not what the
-    post does: an ALL-CAPS word once added an ``xxcaps`` word, and "can’t" was a word the corpus
-    hardly knew, so both moved the label of a post no reader would judge differently.
+    Capitals are how a keyboard or a mood typed the word, not what the post does: an ALL-CAPS word
+    once added an ``xxcaps`` word, and it moved the label of posts no reader would judge differently.
     """
     lowered = word.lower()
-    if "\u2019" in lowered:
-        lowered = lowered.replace("\u2019", "'")
     if lowered != word and not lowered.isascii() and repair(lowered) != lowered:
         # lower-casing made mojibake ('À²¹' -> 'à²¹', the UTF-8 bytes of 'ಹ'): repair it now,
         # as normalising the output again would
@@ -175,6 +172,10 @@ def _pieces(chunk: str) -> tuple[str, ...]:
         return ("xxurl",)
     if _EMAIL.fullmatch(chunk):
         return ("xxemail",)
+    if "\u2019" in chunk:
+        # a curled apostrophe (or closing quote) is the straight one: phones curl them, our corpus
+        # rarely does, so "can’t" was a word the model hardly knew
+        chunk = chunk.replace("\u2019", "'")
     out: list[str] = []
     for match in _PIECE.finditer(chunk):
         kind = match.lastgroup
@@ -184,8 +185,6 @@ def _pieces(chunk: str) -> tuple[str, ...]:
             out += ("xxtag",) + chunk_words(match.group("tag"))
         elif kind == "other":
             piece = match.group(0)
-            if piece == "\u2019":              # a curled apostrophe or closing quote is the straight one
-                piece = "'"
             if not (len(out) >= 3 and out[-1] == out[-2] == out[-3] == piece):
                 out.append(piece)
         else:
