@@ -445,8 +445,8 @@ def _behaviour(results) -> list[str]:
              "flip when a photo link is attached to a personal post (after a space, a full stop or a line break), "
              "hashtags are added, the post is reposted (\"RT @handle: …\") or written in capitals, its closing mark "
              "is dropped or added, its apostrophes are curled or straightened, \"and\" becomes \"&\", or names, "
-             "@handles, brands, towns, currencies, US/UK spelling or emoji change. **DIR**: a call to action with a link must raise p_broadcast; a reply "
-             "answering a named person must lower it. **MFT**: hand-written posts of each kind in the guide must get "
+             "@handles, brands, towns, currencies, US/UK spelling or emoji change. **DIR**: a call to action with a "
+             "link must raise p_broadcast; a reply answering a named person must lower it. **MFT**: hand-written posts of each kind in the guide must get "
              "their label. Targets: INV and DIR >= 95 %, MFT >= 90 % for every kind. "
              "`python -m smclass.behaviour --model M --failures 20` lists the failures.", ""]
     sm = next((e for e in measured if e["short"] == "smclass"), measured[0])

@@ -12,9 +12,9 @@ same work on whole arrays:
   addresses, and, when they hold no digit, one tokenising regex plus constant
   passes (lower case, a curled apostrophe made straight, ``xxuser``, ``xxtag``,
   runs of the same punctuation). On that subset RE2 and Python's ``re`` agree
-  exactly (same ``\\w``, same case mapping, no look-ahead needed). Every other chunk (non-ASCII
-  letters, digits, entities or mojibake to repair) goes to the Python
-  normaliser, so the words are always exactly those of ``text.words``.
+  exactly (same ``\\w``, same case mapping, no look-ahead needed). Every other
+  chunk (non-ASCII letters, digits, entities or mojibake to repair) goes to the
+  Python normaliser, so the words are always exactly those of ``text.words``.
 
 pyarrow is imported on first use only (it takes about half a second), so
 processes that score one post at a time never pay for it. Without pyarrow, or
@@ -499,7 +499,8 @@ def _normalise_ascii(pa, pc, array, plain: bool = False) -> Flat:
         item_kind[at] = body_kind
     item_owner = np.repeat(owner, n_items)
     pool = pa.concat_arrays([tokens, body, arrowcols.large_strings(pa, [_CONSTANT[k] for k in constants])])
-    lowered = pc.replace_substring(pc.ascii_lower(pc.take(pool, arrowcols.ints(pa, source))), "\u2019", "'")
+    pool = pc.replace_substring(pool, "\u2019", "'")     # a curled apostrophe is the straight one (text._pieces)
+    lowered = pc.ascii_lower(pc.take(pool, arrowcols.ints(pa, source)))
     encoded = pc.dictionary_encode(lowered)
     code = _numbers(encoded.indices).astype(np.int64)
     vocab = encoded.dictionary.to_pylist()
