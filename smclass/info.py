@@ -94,7 +94,8 @@ def format_info(data: dict) -> str:
     lines.append(f"  {'training rows':<20}{rows:,}" + (f" from {files}" if files else "") if rows is not None
                  else f"  {'training rows':<20}unknown")
     params = {k: v for k, v in (m.get("params") or {}).items()   # the ones smclass sets (--json lists all)
-              if k.startswith("features__") or k in ("classifier__C", "classifier__class_weight", "classifier__nb")}
+              if k.startswith("features__") or k in ("classifier__C", "classifier__class_weight", "classifier__nb",
+                                                           "classifier__plain_share")}
     if params:
         lines.append(f"  {'params':<20}" + ", ".join(f"{k.split('__')[-1]}={params[k]}" for k in sorted(params)))
     lines.append(f"  {'threshold':<20}{m['decision_threshold']}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -323,3 +324,71 @@ def test_vocab_transfer_hides_words_from_the_training_folds_only(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "| default (words and pairs) |" in done.stdout and "50% hidden" in done.stdout
     assert set(json.loads(output.read_text())["rows"][0]["levels"]) == {"0.0", "0.25", "0.5"}
+
+
+def _write_dev_set(folder: Path) -> tuple[Path, Path]:
+    """A four-tweet file in the Kaggle layout and our labels pointing at it by id and hash."""
+    from bench.devset import text_key
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tweets = [("48", "Big sale today only, 30% off everything http://t.co/abc"), ("52", "@sam haha same, see you at 8"),
+              ("60", "Flood warning for the valley until 6pm"), ("61", "had the best lunch with my sister today")]
+    path = folder / "train.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "keyword", "location", "text", "target"])
+        for number, text in tweets:
+            writer.writerow([number, "", "", text, "1"])
+    labels = folder / "labels.jsonl"
+    mine = ["broadcast", "conversational", "broadcast", "conversational"]
+    seconds = [{"reader": "reader B", "label": "broadcast"}, None, {"reader": "reader B", "label": "conversational"}, None]
+    labels.write_text("".join(json.dumps({"id": int(n), "sha256_12": text_key(t), "label": lab, "reader": "reader A",
+                                          **({"second": s} if s else {})}) + "\n"
+                              for (n, t), lab, s in zip(tweets, mine, seconds)), encoding="utf-8")
+    return path, labels
+
+
+def test_dev_set_scores_a_model_and_the_readers_agreement(tmp_path):
+    from bench.devset import agreement, load, score
+
+    tweets, labels = _write_dev_set(tmp_path)
+    texts, truth, rows = load(tweets, labels)
+    assert texts[1] == "@sam haha same, see you at 8" and list(truth[:2]) == ["broadcast", "conversational"]
+    # two double-read posts, one agreed
+    assert agreement(rows)["double_read"] == 2 and agreement(rows)["agree"] == 0.5
+    result = score(truth, [0.9, 0.2, 0.4, 0.1])          # the flood warning missed
+    assert result["recall_broadcast"] == 0.5 and result["recall_conversational"] == 1.0
+    assert abs(result["macro_f1"] - (2 / 3 + 0.8) / 2) < 1e-12
+
+
+def test_dev_set_refuses_labels_that_point_at_another_tweet(tmp_path):
+    from bench.devset import load
+
+    tweets, labels = _write_dev_set(tmp_path)
+    rows = labels.read_text(encoding="utf-8").splitlines()
+    labels.write_text("\n".join([rows[0].replace('"id": 48', '"id": 52')] + rows[1:]) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="id 52 is not the one that was labelled"):
+        load(tweets, labels)
+
+
+def test_shipped_dev_labels_point_at_tweets_and_carry_no_text():
+    from bench.devset import LABELS_FILE, agreement, read_labels
+
+    rows = read_labels(LABELS_FILE)
+    assert len(rows) == 900 and len({r["id"] for r in rows}) == 900
+    assert all(set(r) <= {"id", "sha256_12", "label", "rule", "unsure", "reader", "second"} for r in rows)
+    assert all(len(r["rule"]) <= 60 for r in rows)
+    assert agreement(rows)["double_read"] == 180
+
+
+def test_dev_set_runs_from_the_command_line(tmp_path):
+    tweets, labels = _write_dev_set(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "SMCLASS_MODEL"}
+    done = subprocess.run([sys.executable, "-m", "bench.devset", str(tweets), "--labels", str(labels)],
+                          cwd=tmp_path, capture_output=True, text=True, env={**env, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert "| model |" in done.stdout and "2 read twice: the readers agree on 50.0%" in done.stdout
+    missing = subprocess.run([sys.executable, "-m", "bench.devset", str(tmp_path / "nowhere.csv"), "--labels", str(labels)],
+                             cwd=ROOT, capture_output=True, text=True)
+    assert missing.returncode == 1 and "cannot read the tweets file" in missing.stderr
+    assert "Traceback" not in missing.stderr

@@ -76,3 +76,23 @@ def test_the_pipeline_uses_it_and_the_predictor_reads_its_weights(tmp_path):
     features = pipeline.named_steps["features"]
     score = features.linear_scores(probe, weights.coef) + weights.intercept
     assert np.allclose(1 / (1 + np.exp(score)), p_broadcast(pipeline, probe))
+
+
+def test_plain_share_mixes_the_scaled_and_the_plain_fit():
+    """The default model keeps half of each fit's weights: one linear model, scored as the mix says."""
+    scaled = NBLogisticRegression(C=16.0, random_state=0).fit(X, LABELS)
+    plain = NBLogisticRegression(C=16.0, nb=False, random_state=0).fit(X, LABELS)
+    half = NBLogisticRegression(C=16.0, random_state=0, plain_share=0.5).fit(X, LABELS)
+    assert np.allclose(half.coef_, 0.5 * scaled.coef_ + 0.5 * plain.coef_)
+    assert np.allclose(half.intercept_, 0.5 * scaled.intercept_ + 0.5 * plain.intercept_)
+    assert np.allclose(half.decision_function(X), 0.5 * scaled.decision_function(X) + 0.5 * plain.decision_function(X))
+    all_plain = NBLogisticRegression(C=16.0, random_state=0, plain_share=1.0).fit(X, LABELS)
+    assert np.allclose(all_plain.coef_, plain.coef_)
+    # the evenly spread word keeps half of the plain fit's weight, no more
+    assert abs(half.coef_[0][2]) == pytest.approx(0.5 * abs(plain.coef_[0][2]))
+
+
+def test_plain_share_outside_zero_to_one_is_refused():
+    with pytest.raises(ValueError, match="plain_share"):
+        NBLogisticRegression(plain_share=1.5).fit(X, LABELS)
+
