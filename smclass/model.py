@@ -30,6 +30,7 @@ DEFAULT_PARAMS = {
     "features__marks": True,
     "classifier__C": 16.0,
     "classifier__nb": True,
+    "classifier__plain_share": 0.5,
 }
 SEARCH_GRID = {
     "classifier__C": [4.0, 16.0, 64.0],

@@ -96,3 +96,8 @@ def test_plain_share_outside_zero_to_one_is_refused():
     with pytest.raises(ValueError, match="plain_share"):
         NBLogisticRegression(plain_share=1.5).fit(X, LABELS)
 
+
+def test_the_default_pipeline_mixes_half_and_half():
+    from smclass.model import build_pipeline
+
+    assert build_pipeline().named_steps["classifier"].plain_share == 0.5
