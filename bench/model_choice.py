@@ -21,13 +21,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 # name -> pipeline parameters on top of smclass.model.DEFAULT_PARAMS. Candidates measured before
-# naive-Bayes scaling became the default keep classifier__nb False, so they mean what they meant.
+# naive-Bayes scaling became the default keep classifier__nb False, so they mean what they meant;
+# the naive-Bayes-scaled ones keep classifier__plain_share 0 since the default became a half-and-half mix
+# (bench.devset). "default (marks)" is always the current default.
 CANDIDATES: dict[str, dict] = {
     "0.1.0 features (no marks)": {"features__marks": False, "classifier__nb": False},
     "plain LR (marks, before NB scaling)": {"classifier__nb": False},
     "default (marks)": {},
-    "NB-scaled, C=64": {"classifier__C": 64.0},
-    "NB-scaled, C=4": {"classifier__C": 4.0},
+    "NB-scaled only": {"classifier__plain_share": 0.0},
+    "NB-scaled, C=64": {"classifier__C": 64.0, "classifier__plain_share": 0.0},
+    "NB-scaled, C=4": {"classifier__C": 4.0, "classifier__plain_share": 0.0},
     "C=4": {"classifier__C": 4.0, "classifier__nb": False},
     "C=64": {"classifier__C": 64.0, "classifier__nb": False},
     "char 3-6": {"features__char_ngrams": (3, 6)},
