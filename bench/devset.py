@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -33,9 +32,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score
 
+from .specagree import CLASSES, read_labels, text_key  # noqa: F401  (text_key: the pointer's hash, here too)
+
 REPO = Path(__file__).resolve().parent.parent
 LABELS_FILE = REPO / "bench" / "results" / "dev_labels.jsonl"
-CLASSES = ("broadcast", "conversational")
 
 # Model-choice candidates scored by --candidates: build_pipeline() parameters.
 CANDIDATES = {
@@ -46,23 +46,6 @@ CANDIDATES = {
     "plain share 0.75": {"classifier__plain_share": 0.75},
     "plain logistic regression": {"classifier__nb": False},
 }
-
-
-def text_key(text: str) -> str:
-    """A post's check: the first 12 hex digits of its text's sha256."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-
-
-def read_labels(path: Path) -> list[dict]:
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                row = json.loads(line)
-                if row.get("label") not in CLASSES:
-                    raise SystemExit(f"{path}, line {number}: label must be broadcast or conversational.")
-                rows.append(row)
-    return rows
 
 
 def load(csv_path: Path, labels_path: Path = LABELS_FILE) -> tuple[list[str], np.ndarray, list[dict]]:

@@ -51,6 +51,11 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
 
+    def __setstate__(self, state):
+        # A model pickled before plain_share existed was fitted on the scaled features alone.
+        state.setdefault("plain_share", 0.0)
+        super().__setstate__(state)
+
     def ratios(self, X, y) -> np.ndarray:
         """Each feature's log-count ratio: presence under classes_[1] against classes_[0], smoothed by alpha."""
         present = sparse.csr_matrix(X, copy=True)
@@ -65,7 +70,7 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(np.asarray(y))
         if len(self.classes_) != 2:
             raise ValueError(f"two classes are needed, got {len(self.classes_)}")
-        share = float(getattr(self, "plain_share", 0.0)) if self.nb else 1.0
+        share = float(self.plain_share) if self.nb else 1.0
         if not 0.0 <= share <= 1.0:
             raise ValueError(f"plain_share must be between 0 and 1, got {share}")
         self.ratio_ = self.ratios(X, y) if self.nb else np.ones(X.shape[1])

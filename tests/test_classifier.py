@@ -97,6 +97,16 @@ def test_plain_share_outside_zero_to_one_is_refused():
         NBLogisticRegression(plain_share=1.5).fit(X, LABELS)
 
 
+def test_a_model_pickled_before_plain_share_reads_as_scaled_only():
+    import pickle
+
+    old = NBLogisticRegression(C=16.0, random_state=0).fit(X, LABELS)
+    del old.__dict__["plain_share"]                    # what a pickle of the older class holds
+    restored = pickle.loads(pickle.dumps(old))
+    assert restored.get_params()["plain_share"] == 0.0
+    assert np.allclose(restored.predict_proba(X), old.predict_proba(X))
+
+
 def test_the_default_pipeline_mixes_half_and_half():
     from smclass.model import build_pipeline
 
