@@ -83,36 +83,32 @@ def score(truth: np.ndarray, p_broadcast, threshold: float = 0.5) -> dict:
             **{f"recall_{c}": float(np.mean(predicted[truth == c] == c)) for c in CLASSES}}
 
 
-def _grouped(params: dict) -> dict:
-    """Both grouped cross-validations on the corpus's train split and the behaviour suite on a fit of it."""
+def _grouped(posts, params: dict, fitted) -> dict:
+    """Both grouped cross-validations on the train split, and the behaviour suite on ``fitted`` (a fit of it)."""
     from smclass import behaviour
-    from smclass.data import load_posts
     from smclass.model import build_pipeline, grouped_cross_validate, p_broadcast
 
-    posts = load_posts(REPO / "data" / "posts.jsonl")
-    posts = posts.subset([s != "test" for s in posts.columns["split"]])
     slices = [i.split("-")[0] for i in posts.columns["id"]]
-    out = {"slice_out": grouped_cross_validate(posts, slices, pipeline=build_pipeline(**params))["macro_f1"],
-           "platform_out": grouped_cross_validate(posts, posts.columns["platform"],
-                                                  pipeline=build_pipeline(**params))["macro_f1"]}
-    fitted = build_pipeline(**params).fit(posts.texts, posts.labels)
     rates = behaviour.rates(behaviour.run(lambda texts: p_broadcast(fitted, texts)))
-    return {**out, **{family: rates[family] for family in ("INV", "DIR", "MFT")}}
+    return {"slice_out": grouped_cross_validate(posts, slices, pipeline=build_pipeline(**params))["macro_f1"],
+            "platform_out": grouped_cross_validate(posts, posts.columns["platform"],
+                                                   pipeline=build_pipeline(**params))["macro_f1"],
+            **{family: rates[family] for family in ("INV", "DIR", "MFT")}}
 
 
 def candidates(texts: list[str], truth: np.ndarray, grouped: bool = False) -> list[dict]:
-    """Each candidate fitted on the corpus's train split and scored on the development set."""
-    from smclass.data import load_posts
+    """Each candidate fitted once on the corpus's train split and scored on the development set."""
     from smclass.model import build_pipeline, p_broadcast
 
-    posts = load_posts(REPO / "data" / "posts.jsonl")
-    posts = posts.subset([s != "test" for s in posts.columns["split"]])
+    from .model_choice import _train_posts
+
+    posts = _train_posts(REPO / "data" / "posts.jsonl")
     rows = []
     for name, params in CANDIDATES.items():
         fitted = build_pipeline(**params).fit(posts.texts, posts.labels)
         row = {"candidate": name, **score(truth, p_broadcast(fitted, texts))}
         if grouped:
-            row.update(_grouped(params))
+            row.update(_grouped(posts, params, fitted))
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     return rows
